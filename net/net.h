@@ -1,0 +1,119 @@
+/* net: the byte transport under every connection, plain TCP or TLS.
+ *
+ * Owns: non-blocking sockets, connecting with a deadline, OpenSSL contexts and
+ * sessions (verification on by default, --cacert, --insecure, SNI, ALPN
+ * http/1.1), and one small table of operations so callers read and write a
+ * net_conn without ever asking whether it is TLS. */
+#ifndef NET_H
+#define NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
+
+/* Return values of read/write/handshake besides byte counts. */
+enum net_status {
+    NET_OK = 0,
+    NET_EOF = 0,     /* read: the peer closed (for read, 0 means EOF) */
+    NET_ERR = -1,    /* see conn->err and conn->err_class */
+    NET_AGAIN = -2,  /* would block: wait for conn->want (POLLIN or POLLOUT) */
+};
+
+/* Why a connection failed, for reports and load error counters. */
+enum net_err_class {
+    NET_E_NONE = 0,
+    NET_E_RESOLVE,  /* name did not resolve */
+    NET_E_REFUSED,  /* ECONNREFUSED */
+    NET_E_TIMEOUT,  /* a deadline passed */
+    NET_E_RESET,    /* ECONNRESET / EPIPE */
+    NET_E_UNREACH,  /* no route, network down */
+    NET_E_TLS,      /* TLS handshake or record error (err says why) */
+    NET_E_OTHER,
+};
+
+typedef struct net_conn net_conn;
+
+struct net_ops {
+    long (*read)(net_conn *c, void *buf, size_t n);
+    long (*write)(net_conn *c, const void *buf, size_t n);
+    int (*handshake)(net_conn *c); /* NET_OK, NET_AGAIN or NET_ERR; no-op for TCP */
+    void (*close)(net_conn *c);    /* frees the session and closes fd */
+};
+
+struct net_conn {
+    int fd;
+    const struct net_ops *ops;
+    SSL *ssl;          /* NULL for plain TCP */
+    short want;        /* POLLIN/POLLOUT after NET_AGAIN */
+    int err_class;     /* enum net_err_class after NET_ERR */
+    char err[160];
+};
+
+static inline long net_read(net_conn *c, void *buf, size_t n)
+{
+    return c->ops->read(c, buf, n);
+}
+static inline long net_write(net_conn *c, const void *buf, size_t n)
+{
+    return c->ops->write(c, buf, n);
+}
+static inline int net_handshake(net_conn *c)
+{
+    return c->ops->handshake(c);
+}
+static inline void net_close(net_conn *c)
+{
+    c->ops->close(c);
+}
+
+/* ---- addresses and sockets ---- */
+
+/* Resolves host (name, IPv4 or IPv6 literal) and port. 0, or -1 with err. */
+int net_resolve(const char *host, uint16_t port, struct sockaddr_storage *out, socklen_t *len,
+                char *err, size_t errlen);
+/* Starts a non-blocking connect (optionally bound to `source`). Returns the fd
+ * (connect in progress or done), or -1 with err/err_class. */
+int net_connect_start(const struct sockaddr *addr, socklen_t len, const struct sockaddr *source,
+                      socklen_t source_len, int *err_class, char *err, size_t errlen);
+/* After POLLOUT on a connecting fd: 0 connected, -1 failed (err_class says why). */
+int net_connect_finish(int fd, int *err_class, char *err, size_t errlen);
+/* A listening socket (SO_REUSEADDR, optionally SO_REUSEPORT), non-blocking. */
+int net_listen(const char *host, uint16_t port, bool reuseport, char *err, size_t errlen);
+int net_set_nonblocking(int fd);
+
+/* ---- TLS ---- */
+
+typedef struct net_tls_opts {
+    const char *cacert; /* PEM file of trusted CAs; NULL: the system store */
+    bool insecure;      /* skip certificate and host name checks */
+} net_tls_opts;
+
+SSL_CTX *net_tls_client_ctx(const net_tls_opts *o, char *err, size_t errlen);
+SSL_CTX *net_tls_server_ctx(const char *cert_file, const char *key_file, char *err, size_t errlen);
+void net_tls_ctx_free(SSL_CTX *ctx);
+
+/* Wraps a connected fd. host: for SNI and certificate host name checking. */
+void net_conn_plain(net_conn *c, int fd);
+int net_conn_tls_client(net_conn *c, int fd, SSL_CTX *ctx, const char *host);
+int net_conn_tls_server(net_conn *c, int fd, SSL_CTX *ctx);
+
+/* ---- blocking helpers with deadlines (the harness and tests use these) ---- */
+
+/* Monotonic clock. */
+int64_t net_now_ms(void);
+int64_t net_now_ns(void);
+
+/* Connects (and does the TLS handshake if ctx != NULL) before deadline_ms
+ * (net_now_ms() clock). 0, or -1 with c->err / c->err_class. */
+int net_dial(net_conn *c, const char *host, uint16_t port, SSL_CTX *ctx, int64_t deadline_ms);
+/* Waits until c can make progress on `events` or the deadline passes.
+ * 1 ready, 0 timed out, -1 error. */
+int net_wait(net_conn *c, short events, int64_t deadline_ms);
+
+const char *net_err_class_name(int cls); /* "refused", "timeout", ... */
+
+#endif

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs the Debian packages wsprobe needs, only those that are missing.
+#   scripts/deps.sh build   compiler, OpenSSL, zlib, cJSON
+#   scripts/deps.sh test    the above, plus cmocka and the peer servers the tests talk to
+set -e
+build="gcc make pkg-config libssl-dev zlib1g-dev libcjson-dev"
+test="$build libcmocka-dev clang libclang-rt-14-dev openssl python3 python3-websockets \
+      nodejs node-ws libwebsockets-test-server iproute2 procps"
+case "${1:-build}" in
+build) want=$build ;;
+test) want=$test ;;
+*) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "wsprobe: missing packages:$missing (install them with your package manager)" >&2
+    exit 1
+fi
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "wsprobe: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,104 @@
+"""Shared helpers for integration tests: start real processes on 127.0.0.1,
+wait for their port, stop them by PID, and count results.
+
+Every test here talks only to 127.0.0.0/8 or [::1]; every wait is bounded."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+WSPROBE = os.path.join(ROOT, os.environ.get("WSPROBE_BIN", "build/san/wsprobe"))
+PEERS = os.path.join(ROOT, "build", "peers")
+PYTHON = "/usr/bin/python3"  # Debian's python, where python3-websockets lives
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, host="127.0.0.1", timeout=10.0, proc=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {host}:{port} after {timeout}s")
+
+
+class Proc:
+    """A child process that is stopped by PID when the test ends."""
+
+    def __init__(self, argv, port=None, env=None, log=None, wait=True):
+        self.argv = argv
+        self.log = open(log or os.devnull, "wb")
+        e = dict(os.environ)
+        if env:
+            e.update(env)
+        self.p = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=e,
+                                  start_new_session=True)
+        self.pid = self.p.pid
+        if port is not None and wait:
+            wait_port(port, proc=self.p)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        if self.p.poll() is None:
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.p.wait(timeout=5)
+        self.log.close()
+        return self.p.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def serve(port, *args, log=None):
+    return Proc([WSPROBE, "serve", "--port", str(port), *args], port=port, log=log)
+
+
+class Results:
+    """Collects named checks and prints the closing 'N passed, N failed' line."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, cond, detail=""):
+        if cond:
+            self.passed += 1
+            print(f"ok   {name}")
+        else:
+            self.failed += 1
+            print(f"FAIL {name} {detail}")
+        sys.stdout.flush()
+        return cond
+
+    def run(self, name, fn, *args):
+        """Runs fn(*args); an exception counts as a failure of `name`."""
+        try:
+            r = fn(*args)
+            return self.check(name, r is None or bool(r), "" if r is None else repr(r))
+        except Exception as e:  # noqa: BLE001 - any error is a failed check
+            return self.check(name, False, f"{type(e).__name__}: {e}")
+
+    def finish(self):
+        print(f"{self.passed} passed, {self.failed} failed")
+        sys.exit(0 if self.failed == 0 and self.passed > 0 else 1)

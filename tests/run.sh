@@ -1,0 +1,66 @@
+#!/bin/sh
+# Runs the unit tests (cmocka, built under ASan+UBSan) and the integration
+# tests (scripts that start real servers and clients on 127.0.0.1), then prints
+# one closing line: "N passed, N failed".
+#   tests/run.sh [--unit|--integration] [NAME-FILTER]
+cd "$(dirname "$0")/.." || exit 2
+mode=all
+case "$1" in --unit) mode=unit; shift ;; --integration) mode=integration; shift ;; esac
+filter="${1:-}"
+logs=build/test-logs
+mkdir -p "$logs"
+passed=0
+failed=0
+failures=""
+
+# ASan leak checking on; UBSan stops on the first finding.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export WSPROBE_BIN="${WSPROBE_BIN:-build/san/wsprobe}"
+
+count() { # $1 name, $2 exit code, $3 log
+    p=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$3" | grep -Eo '[0-9]+$' | tail -n 1)
+    f=$(grep -Eo '^\[  FAILED  \] [0-9]+' "$3" | grep -Eo '[0-9]+$' | tail -n 1)
+    if [ -z "$p$f" ]; then
+        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$3" | tail -n 1)
+        p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+        f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+    fi
+    [ -z "$p" ] && p=0
+    [ -z "$f" ] && f=0
+    if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    if [ "$2" -eq 0 ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then p=1; fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$2" -eq 0 ] && [ "$f" -eq 0 ]; then
+        echo "ok    $1 ($p)"
+    else
+        echo "FAIL  $1 ($p passed, $f failed; log: $3)"
+        tail -n 30 "$3" | sed 's/^/      | /'
+        failures="$failures $1"
+    fi
+}
+
+if [ "$mode" != integration ]; then
+    for t in build/san/tests/test_*; do
+        [ -x "$t" ] || continue
+        name=$(basename "$t")
+        case "$name" in *"$filter"*) ;; *) continue ;; esac
+        timeout 300 "$t" >"$logs/$name.log" 2>&1
+        count "unit/$name" $? "$logs/$name.log"
+    done
+fi
+
+if [ "$mode" != unit ]; then
+    for t in tests/integration/test_*; do
+        [ -x "$t" ] || continue
+        name=$(basename "$t")
+        case "$name" in *"$filter"*) ;; *) continue ;; esac
+        timeout 600 "$t" >"$logs/$name.log" 2>&1
+        count "integration/$name" $? "$logs/$name.log"
+    done
+fi
+
+[ -n "$failures" ] && echo "failed:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,28 @@
+/* ws_url: ws:// and wss:// URLs (RFC 6455 §3).
+ *
+ * Owns: splitting a URL into what the transport needs (host, port, TLS) and
+ * what the handshake needs (Host header value, request target). Anything that
+ * is not a ws/wss URL gets a sentence saying what is wrong. */
+#ifndef WS_URL_H
+#define WS_URL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WS_URL_HOST_MAX 256
+#define WS_URL_TARGET_MAX 4096
+
+typedef struct ws_url {
+    bool tls;
+    char host[WS_URL_HOST_MAX]; /* without brackets for IPv6 */
+    bool host_is_ipv6;
+    uint16_t port;
+    char target[WS_URL_TARGET_MAX];            /* path + query, "/" when empty */
+    char host_header[WS_URL_HOST_MAX + 16];    /* host[:port], port only if not default */
+} ws_url;
+
+/* 0 on success; -1 with a message in err (e.g. "scheme must be ws or wss"). */
+int ws_url_parse(const char *s, ws_url *u, char *err, size_t errlen);
+
+#endif
