@@ -28,11 +28,20 @@ SAN_OBJ := $(LIB_SRC:%.c=$(SANB)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(SANB)/tests/%)
 PEER_BIN := $(PEER_SRC:tests/peers/%.c=$(BUILD)/peers/%)
 
-.PHONY: all deps test-deps test unit integration demo install clean format fuzz bench
+.PHONY: all deps test-deps test test-build unit integration demo install clean format fuzz bench
 
 all: bin/wsprobe
 
-bin/wsprobe: $(REL_OBJ) $(REL)/cli/main.o
+# Static archives, so a program links only the modules it uses.
+$(REL)/libwsprobe.a: $(REL_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SANB)/libwsprobe.a: $(SAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+bin/wsprobe: $(REL)/cli/main.o $(REL)/libwsprobe.a
 	@mkdir -p bin
 	$(CC) $(OPT) -o $@ $^ $(LDLIBS)
 
@@ -44,17 +53,17 @@ $(SANB)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(SAN) -MMD -MP -c $< -o $@
 
-$(SANB)/wsprobe: $(SAN_OBJ) $(SANB)/cli/main.o
+$(SANB)/wsprobe: $(SANB)/cli/main.o $(SANB)/libwsprobe.a
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
-$(SANB)/tests/%: tests/unit/%.c $(SAN_OBJ)
+$(SANB)/tests/%: tests/unit/%.c $(SANB)/libwsprobe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN) -o $@ $< $(SAN_OBJ) $(LDLIBS) -lcmocka
+	$(CC) $(BASE_CFLAGS) $(SAN) -o $@ $< $(SANB)/libwsprobe.a $(LDLIBS) -lcmocka
 
 # Misbehaving servers and helpers for the integration tests.
-$(BUILD)/peers/%: tests/peers/%.c $(REL_OBJ)
+$(BUILD)/peers/%: tests/peers/%.c $(REL)/libwsprobe.a
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(OPT) -o $@ $< $(REL_OBJ) $(LDLIBS)
+	$(CC) $(BASE_CFLAGS) $(OPT) -o $@ $< $(REL)/libwsprobe.a $(LDLIBS)
 
 deps:
 	@scripts/deps.sh build
