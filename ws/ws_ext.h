@@ -26,8 +26,11 @@ typedef struct ws_ext {
     size_t n_params;
 } ws_ext;
 
-/* Parses one header value, appending up to max - *n extensions to out.
- * 0 on success, -1 on a syntax error (or too many extensions/params). */
+/* Parses one header value, appending up to max - *n extensions to out; call
+ * once per header instance to collect them all. 0 on success, -1 on a syntax
+ * error, an empty list, too many extensions/params, or a quoted value that is
+ * not a token or holds a backslash escape (then *n is unchanged).
+ * Name comparisons below are case-insensitive. */
 int ws_ext_parse(const char *v, size_t len, ws_ext *out, size_t max, size_t *n);
 bool ws_ext_name_is(const ws_ext *e, const char *name);
 bool ws_ext_param_is(const ws_ext_param *p, const char *name);
