@@ -16,8 +16,8 @@ enum {
     WS_CLOSE_GOING_AWAY = 1001,
     WS_CLOSE_PROTOCOL_ERROR = 1002,
     WS_CLOSE_UNSUPPORTED = 1003,
-    WS_CLOSE_NO_STATUS = 1005,   /* never on the wire */
-    WS_CLOSE_ABNORMAL = 1006,    /* never on the wire */
+    WS_CLOSE_NO_STATUS = 1005, /* never on the wire */
+    WS_CLOSE_ABNORMAL = 1006,  /* never on the wire */
     WS_CLOSE_INVALID_DATA = 1007,
     WS_CLOSE_POLICY = 1008,
     WS_CLOSE_TOO_BIG = 1009,
@@ -30,9 +30,9 @@ enum {
 };
 
 enum ws_close_code_class {
-    WS_CODE_VALID,     /* may be sent and received: 1000-1003, 1007-1014, 3000-4999 */
+    WS_CODE_VALID,       /* may be sent and received: 1000-1003, 1007-1014, 3000-4999 */
     WS_CODE_NOT_ON_WIRE, /* 1005, 1006, 1015: defined, but must never be sent */
-    WS_CODE_INVALID,   /* 0-999, 1004, unassigned 1016-2999, >= 5000 */
+    WS_CODE_INVALID,     /* 0-999, 1004, unassigned 1016-2999, >= 5000 */
 };
 
 enum ws_close_code_class ws_close_code_classify(uint16_t code);
@@ -40,9 +40,9 @@ bool ws_close_code_valid_on_wire(uint16_t code);
 
 enum ws_close_parse_status {
     WS_CLOSE_OK = 0,
-    WS_CLOSE_E_LEN1 = -1,    /* payload of exactly 1 byte */
-    WS_CLOSE_E_CODE = -2,    /* code not valid on the wire */
-    WS_CLOSE_E_UTF8 = -3,    /* reason is not valid UTF-8 */
+    WS_CLOSE_E_LEN1 = -1,     /* payload of exactly 1 byte */
+    WS_CLOSE_E_CODE = -2,     /* code not valid on the wire */
+    WS_CLOSE_E_UTF8 = -3,     /* reason is not valid UTF-8 */
     WS_CLOSE_E_TOO_LONG = -4, /* payload > 125 */
 };
 
@@ -53,11 +53,17 @@ typedef struct ws_close_info {
     size_t reason_len;
 } ws_close_info;
 
+/* Parses a close payload. On E_CODE and E_UTF8, out still holds the code and
+ * reason that were received. */
 int ws_close_parse(const uint8_t *payload, size_t len, ws_close_info *out);
 const char *ws_close_strerror(int status);
-/* Writes code (big-endian) and reason. Returns payload length; reason is cut to
- * fit 125 bytes. code 0 writes an empty payload. */
+/* Writes code (big-endian) and reason into out (room for 125 bytes). Returns
+ * the payload length; a reason over 123 bytes is cut to fit, on a UTF-8
+ * character boundary. code 0 writes an empty payload. The code is not checked,
+ * so the harness can send invalid ones on purpose. */
 size_t ws_close_build(uint8_t *out, uint16_t code, const char *reason, size_t reason_len);
-const char *ws_close_code_name(uint16_t code); /* "normal", "protocol error", ... or NULL */
+/* IANA name ("normal closure", "protocol error", ...), a range description for
+ * 3000-4999, or NULL for codes nobody defines. */
+const char *ws_close_code_name(uint16_t code);
 
 #endif
