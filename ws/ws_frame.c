@@ -52,21 +52,22 @@ static int check_byte0(const ws_parser *p, uint8_t b0)
     return 0;
 }
 
-/* Rules visible in byte 1: the mask bit against the sender's role, and the
- * 7-bit length of a control frame (126 and 127 already mean > 125). */
-static int check_byte1(const ws_parser *p, uint8_t op, uint8_t b1)
+/* The rule visible in byte 1: the mask bit against the sender's role. */
+static int check_byte1(const ws_parser *p, uint8_t b1)
 {
     bool masked = (b1 & 0x80) != 0;
     if (p->opts.peer == WS_PEER_CLIENT && !masked) return WS_E_MASK_REQUIRED;
     if (p->opts.peer == WS_PEER_SERVER && masked) return WS_E_MASK_FORBIDDEN;
-    if ((op & 0x8) && (b1 & 0x7F) > 125) return WS_E_CONTROL_TOO_LONG;
     return 0;
 }
 
-/* Rules on the length itself; nothing has been sized from it yet. */
+/* Rules on the decoded length; nothing has been sized from it yet. A control
+ * frame is judged on its length, not its encoding: 126 followed by 00 05 is a
+ * non-minimal but legal 5. */
 static int check_length(const ws_parser *p, uint8_t op, uint64_t n)
 {
     if (n >> 63) return WS_E_LEN_MSB;
+    if ((op & 0x8) && n > 125) return WS_E_CONTROL_TOO_LONG;
     if (p->opts.max_frame && n > p->opts.max_frame) return WS_E_FRAME_TOO_BIG;
     if (p->opts.max_message && !(op & 0x8)) {
         uint64_t so_far = op == WS_OP_CONT ? p->message_len : 0;
@@ -102,7 +103,7 @@ long ws_parser_feed(ws_parser *p, const uint8_t *buf, size_t len, ws_frame *f)
 
     uint8_t b1 = buf[1];
     f->masked = (b1 & 0x80) != 0;
-    err = check_byte1(p, op, b1);
+    err = check_byte1(p, b1);
     if (err) return err;
 
     uint8_t len7 = b1 & 0x7F;
