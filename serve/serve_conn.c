@@ -1,0 +1,301 @@
+/* serve_conn: the echo protocol of one connection (see serve_conn.h). */
+#include "serve/serve_conn.h"
+
+#include <string.h>
+
+#include "cli/version.h"
+#include "ws/ws_close.h"
+#include "ws/ws_http.h"
+#include "ws/ws_mask.h"
+
+#define MAX_HEADERS 64
+/* A message buffer that grew past this is freed after its message, so one
+ * large message does not pin memory for the rest of the connection. */
+#define MSG_KEEP_MAX (1u << 20)
+
+int serve_ctx_init(serve_ctx *x, const serve_opts *o)
+{
+    memset(x, 0, sizeof *x);
+    x->opts = o;
+    x->hs.subprotocols = o->subprotocols;
+    x->hs.n_subprotocols = o->n_subprotocols;
+    x->hs.deflate = o->deflate;
+    x->hs.server_name = "wsprobe/" WSPROBE_VERSION;
+    ws_buf_init(&x->out, 0);
+    ws_buf_init(&x->zbuf, 0);
+    if (ws_buf_reserve(&x->out, 256 * 1024) < 0) return -1;
+    return 0;
+}
+
+void serve_ctx_free(serve_ctx *x)
+{
+    ws_buf_free(&x->out);
+    ws_buf_free(&x->zbuf);
+}
+
+void serve_conn_init(serve_conn *c, const serve_ctx *x, bool tls)
+{
+    memset(c, 0, sizeof *c);
+    c->state = tls ? SC_TLS : SC_HTTP;
+    ws_buf_init(&c->msg, (size_t)x->opts->max_message);
+}
+
+void serve_conn_free(serve_conn *c)
+{
+    ws_buf_free(&c->msg);
+    if (c->pmd) ws_pmd_free(c->pmd);
+    c->pmd = NULL;
+}
+
+/* Appends one unmasked frame. -1 if memory ran out. */
+static int put_frame(ws_buf *out, uint8_t opcode, uint8_t rsv, const uint8_t *p, size_t n)
+{
+    if (ws_buf_reserve(out, WS_FRAME_HEADER_MAX + n) < 0) return -1;
+    ws_frame_spec s;
+    ws_frame_spec_default(&s, opcode, false);
+    s.rsv = rsv;
+    size_t h = ws_frame_write_header(out->data + out->len, &s, n);
+    if (n) memcpy(out->data + out->len + h, p, n);
+    out->len += h + n;
+    return 0;
+}
+
+static void put_close(serve_conn *c, serve_ctx *x, uint16_t code)
+{
+    uint8_t payload[2];
+    size_t n = ws_close_build(payload, code, NULL, 0);
+    put_frame(&x->out, WS_OP_CLOSE, 0, payload, n);
+    c->state = SC_CLOSING;
+}
+
+/* Fails the connection (RFC 6455 §7.1.7): a close frame with the code, then
+ * nothing more is read. */
+static void conn_fail(serve_conn *c, serve_ctx *x, uint16_t code)
+{
+    x->stats.protocol_errors++;
+    put_close(c, x, code);
+}
+
+static void put_text(ws_buf *out, const char *s)
+{
+    ws_buf_append(out, s, strlen(s));
+}
+
+static void refuse_head(serve_conn *c, serve_ctx *x, long status)
+{
+    if (status == WS_HTTP_E_TOO_LARGE || status == WS_HTTP_E_TOO_MANY_HEADERS)
+        put_text(&x->out, "HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                          "Connection: close\r\nContent-Length: 0\r\n\r\n");
+    else
+        put_text(&x->out, "HTTP/1.1 400 Bad Request\r\n"
+                          "Connection: close\r\nContent-Length: 0\r\n\r\n");
+    x->stats.handshake_errors++;
+    c->state = SC_CLOSING;
+}
+
+static size_t conn_handshake(serve_conn *c, serve_ctx *x, uint8_t *buf, size_t len)
+{
+    ws_http_header headers[MAX_HEADERS];
+    ws_http_head req = {.headers = headers, .max_headers = MAX_HEADERS};
+    long r = ws_http_parse_request((const char *)buf, len, &req, SERVE_MAX_HEAD);
+    if (r == WS_HTTP_NEED_MORE) return 0;
+    if (r < 0) {
+        refuse_head(c, x, r);
+        return len;
+    }
+
+    char resp[2048];
+    ws_server_hs_result res;
+    memset(&res, 0, sizeof res);
+    size_t n = ws_handshake_server_respond(&req, &x->hs, resp, sizeof resp, &res);
+    if (n == 0) {
+        refuse_head(c, x, WS_HTTP_E_SYNTAX);
+        return len;
+    }
+    if (res.status == 101 && res.deflate) {
+        c->pmd = ws_pmd_new(true, &res.pmd, -1);
+        if (!c->pmd) {
+            put_text(&x->out, "HTTP/1.1 503 Service Unavailable\r\n"
+                              "Connection: close\r\nContent-Length: 0\r\n\r\n");
+            x->stats.handshake_errors++;
+            c->state = SC_CLOSING;
+            return len;
+        }
+    }
+    ws_buf_append(&x->out, resp, n);
+    if (res.status != 101) {
+        x->stats.handshake_errors++;
+        c->state = SC_CLOSING;
+        return len;
+    }
+
+    ws_parser_opts po = {
+        .peer = WS_PEER_CLIENT,
+        .rsv_allowed = c->pmd ? WS_RSV1 : 0,
+        .max_frame = x->opts->max_frame,
+        .max_message = x->opts->max_message,
+    };
+    ws_parser_init(&c->parser, &po);
+    x->stats.upgraded++;
+    c->state = SC_OPEN;
+    return (size_t)r;
+}
+
+static void echo_message(serve_conn *c, serve_ctx *x, const uint8_t *p, size_t n)
+{
+    int rc;
+    if (c->pmd) {
+        ws_buf_reset(&x->zbuf);
+        if (ws_pmd_compress(c->pmd, p, n, &x->zbuf) != WS_PMD_OK) {
+            conn_fail(c, x, WS_CLOSE_INTERNAL_ERROR);
+            return;
+        }
+        rc = put_frame(&x->out, c->msg_opcode, WS_RSV1, x->zbuf.data, x->zbuf.len);
+    } else {
+        rc = put_frame(&x->out, c->msg_opcode, 0, p, n);
+    }
+    if (rc < 0) {
+        conn_fail(c, x, WS_CLOSE_INTERNAL_ERROR);
+        return;
+    }
+    x->stats.messages++;
+}
+
+/* The payload of a compressed frame, inflated onto c->msg. false if the
+ * connection was failed. */
+static bool inflate_frame(serve_conn *c, serve_ctx *x, const ws_frame *f, const uint8_t *p,
+                          size_t n)
+{
+    size_t before = c->msg.len;
+    int rc = ws_pmd_decompress(c->pmd, p, n, f->fin, &c->msg);
+    if (rc == WS_PMD_E_TOO_BIG) {
+        conn_fail(c, x, WS_CLOSE_TOO_BIG);
+        return false;
+    }
+    if (rc == WS_PMD_E_NOMEM) {
+        conn_fail(c, x, WS_CLOSE_INTERNAL_ERROR);
+        return false;
+    }
+    if (rc != WS_PMD_OK) { /* not a deflate stream: the payload is not what it claims */
+        conn_fail(c, x, WS_CLOSE_INVALID_DATA);
+        return false;
+    }
+    if (c->msg_opcode == WS_OP_TEXT &&
+        ws_utf8_feed(&c->utf8, c->msg.data + before, c->msg.len - before) == WS_UTF8_INVALID) {
+        conn_fail(c, x, WS_CLOSE_INVALID_DATA);
+        return false;
+    }
+    return true;
+}
+
+static void on_data(serve_conn *c, serve_ctx *x, const ws_frame *f, const uint8_t *p, size_t n)
+{
+    if (f->first) {
+        c->msg_opcode = f->opcode;
+        c->msg_compressed = (f->rsv & WS_RSV1) != 0;
+        ws_utf8_init(&c->utf8);
+        ws_buf_reset(&c->msg);
+    }
+    bool whole = f->first && f->fin && !c->msg_compressed; /* echo straight from input */
+    if (c->msg_compressed) {
+        if (!inflate_frame(c, x, f, p, n)) return;
+    } else {
+        /* Fail-fast: each frame is checked when it arrives, not at message end. */
+        if (c->msg_opcode == WS_OP_TEXT && ws_utf8_feed(&c->utf8, p, n) == WS_UTF8_INVALID) {
+            conn_fail(c, x, WS_CLOSE_INVALID_DATA);
+            return;
+        }
+        if (!whole && ws_buf_append(&c->msg, p, n) < 0) {
+            conn_fail(c, x, WS_CLOSE_TOO_BIG);
+            return;
+        }
+    }
+    if (!f->fin) return;
+    if (c->msg_opcode == WS_OP_TEXT && ws_utf8_finish(&c->utf8) != WS_UTF8_OK) {
+        conn_fail(c, x, WS_CLOSE_INVALID_DATA);
+        return;
+    }
+    if (whole)
+        echo_message(c, x, p, n);
+    else
+        echo_message(c, x, c->msg.data, c->msg.len);
+    ws_buf_reset(&c->msg);
+    if (c->msg.cap > MSG_KEEP_MAX) ws_buf_free(&c->msg);
+}
+
+/* The closing handshake (§5.5.1, §7.1.2): answer a valid close with the same
+ * code (or an empty close if it had none); fail on a malformed one. */
+static void on_close(serve_conn *c, serve_ctx *x, const uint8_t *p, size_t n)
+{
+    ws_close_info ci;
+    int rc = ws_close_parse(p, n, &ci);
+    if (rc == WS_CLOSE_E_UTF8) {
+        conn_fail(c, x, WS_CLOSE_INVALID_DATA);
+        return;
+    }
+    if (rc != WS_CLOSE_OK) {
+        conn_fail(c, x, WS_CLOSE_PROTOCOL_ERROR);
+        return;
+    }
+    put_close(c, x, ci.has_code ? ci.code : 0);
+}
+
+static void on_frame(serve_conn *c, serve_ctx *x, const ws_frame *f, const uint8_t *p, size_t n)
+{
+    switch (f->opcode) {
+    case WS_OP_PING:
+        if (put_frame(&x->out, WS_OP_PONG, 0, p, n) < 0) conn_fail(c, x, WS_CLOSE_INTERNAL_ERROR);
+        return;
+    case WS_OP_PONG: /* unsolicited pongs are allowed and need no answer (§5.5.3) */
+        return;
+    case WS_OP_CLOSE:
+        on_close(c, x, p, n);
+        return;
+    default:
+        on_data(c, x, f, p, n);
+    }
+}
+
+static size_t conn_frames(serve_conn *c, serve_ctx *x, uint8_t *buf, size_t len)
+{
+    size_t off = 0;
+    c->need = 0;
+    while (c->state == SC_OPEN && off < len) {
+        ws_frame f;
+        f.header_len = 0;
+        long r = ws_parser_feed(&c->parser, buf + off, len - off, &f);
+        if (r == WS_NEED_MORE) {
+            if (f.header_len) c->need = f.header_len + (size_t)f.payload_len;
+            break;
+        }
+        if (r < 0) {
+            conn_fail(c, x, ws_parse_close_code((int)r));
+            return len;
+        }
+        uint8_t *payload = buf + off + f.header_len;
+        size_t n = (size_t)f.payload_len;
+        if (f.masked) ws_mask_apply(payload, n, f.mask_key, 0);
+        off += (size_t)r;
+        on_frame(c, x, &f, payload, n);
+    }
+    return c->state == SC_OPEN ? off : len;
+}
+
+size_t serve_conn_input(serve_conn *c, serve_ctx *x, uint8_t *buf, size_t len)
+{
+    size_t used = 0;
+    if (c->state == SC_HTTP) {
+        used = conn_handshake(c, x, buf, len);
+        if (c->state != SC_OPEN) return used;
+    }
+    if (c->state != SC_OPEN) return len;
+    return used + conn_frames(c, x, buf + used, len - used);
+}
+
+void serve_conn_close(serve_conn *c, serve_ctx *x, uint16_t code)
+{
+    if (c->state == SC_OPEN)
+        put_close(c, x, code);
+    else
+        c->state = SC_CLOSING;
+}
