@@ -7,10 +7,13 @@
 
 void ws_mask_apply(uint8_t *data, size_t len, const uint8_t key[4], uint64_t offset)
 {
-    /* The key rotated to this offset and repeated to 8 bytes: since 8 is a
-     * multiple of 4, every 8-byte step starts at the same key phase. */
-    uint8_t k[8];
-    for (int i = 0; i < 8; i++) k[i] = key[(offset + (uint64_t)i) & 3];
+    /* The key repeated three times; 8 bytes starting at the key phase of this
+     * offset are the key for any 8-byte step, since 8 is a multiple of 4. */
+    uint8_t rep[12];
+    memcpy(rep, key, 4);
+    memcpy(rep + 4, key, 4);
+    memcpy(rep + 8, key, 4);
+    const uint8_t *k = rep + (offset & 3);
     uint64_t kw;
     memcpy(&kw, k, 8);
 
@@ -32,6 +35,14 @@ void ws_mask_apply(uint8_t *data, size_t len, const uint8_t key[4], uint64_t off
         memcpy(&w, data + i, 8);
         w ^= kw;
         memcpy(data + i, &w, 8);
+    }
+    if (i + 4 <= len) {
+        uint32_t w, kh;
+        memcpy(&w, data + i, 4);
+        memcpy(&kh, k, 4);
+        w ^= kh;
+        memcpy(data + i, &w, 4);
+        i += 4;
     }
     for (; i < len; i++) data[i] ^= k[i & 7];
 }
