@@ -1,0 +1,65 @@
+/* lg_payload: what goes inside every load-test message, and prepared frames.
+ *
+ * Owns: the stamp at the start of each payload (sequence number, intended send
+ * time, connection id, checksum), the fill after it, checking an echoed payload,
+ * and writing a whole masked client frame from a template in which only the
+ * mask key, sequence number and timestamp change per send.
+ *
+ * Payload layout (ASCII, so it is valid in text frames; lowercase hex):
+ *   [0,12)  sequence number          [12,24) intended send time, ns after the
+ *   [24,32) connection id                    run's epoch (monotonic clock)
+ *   [32,40) checksum of the three fields and the payload length
+ *   [40,n)  fill: byte i is LG_FILL[i % 64]
+ * The checksum guards the stamp; the fill is compared byte for byte with what it
+ * must be, which catches any corruption of it (a stronger check than a sum). */
+#ifndef LG_PAYLOAD_H
+#define LG_PAYLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ws/ws_mask.h"
+
+#define LG_STAMP_LEN   40
+#define LG_PAYLOAD_MIN LG_STAMP_LEN
+
+typedef struct lg_stamp {
+    uint64_t seq;  /* < 2^48 */
+    uint64_t t_ns; /* < 2^48 (78 hours) */
+    uint32_t conn;
+} lg_stamp;
+
+enum lg_verify {
+    LG_VERIFY_OK = 0,
+    LG_VERIFY_SHORT = -1, /* shorter than a stamp: cannot be ours */
+    LG_VERIFY_STAMP = -2, /* stamp unreadable or checksum wrong: sequence unknown */
+    LG_VERIFY_FILL = -3,  /* stamp good (out is set), fill corrupted */
+};
+
+/* Writes the fill for payload bytes [LG_STAMP_LEN, len). */
+void lg_payload_fill(uint8_t *p, size_t len);
+/* Writes the 40-byte stamp for a payload of len bytes. */
+void lg_payload_stamp(uint8_t *p, size_t len, const lg_stamp *s);
+int lg_payload_verify(const uint8_t *p, size_t len, lg_stamp *out);
+
+/* A prepared client frame: the payload (fill written once) up to max_len,
+ * and the cached header of the last length used. */
+typedef struct lg_tmpl {
+    uint8_t opcode;
+    size_t max_len;
+    uint8_t *payload; /* max_len bytes of fill */
+    size_t hdr_for;   /* payload length the cached header is for */
+    uint8_t hdr[14];
+    uint8_t hdr_len; /* mask key sits in the last 4 bytes */
+} lg_tmpl;
+
+int lg_tmpl_init(lg_tmpl *t, uint8_t opcode, size_t max_len);
+void lg_tmpl_free(lg_tmpl *t);
+/* Bytes one frame of len payload bytes takes on the wire. */
+size_t lg_tmpl_frame_size(size_t len);
+/* Writes a masked frame of len (<= max_len) payload bytes stamped with s into
+ * out (at least lg_tmpl_frame_size(len) bytes). Returns the frame size. */
+size_t lg_tmpl_write(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *s, ws_mask_rng *rng);
+
+#endif

@@ -1,0 +1,33 @@
+/* lg_track: per-stream sequence tracking, the heart of integrity checking.
+ *
+ * Owns: deciding, for each sequence number that comes back, whether it is the
+ * next one, one after a gap (the gap is missing: lost unless it shows up later),
+ * a late one filling a gap (reordered), or one seen before (duplicated).
+ * A 256-bit ring remembers which recent numbers arrived; a number older than
+ * that is judged by whether any gap is still open. */
+#ifndef LG_TRACK_H
+#define LG_TRACK_H
+
+#include <stdint.h>
+
+#define LG_TRACK_WINDOW 256
+
+typedef struct lg_track {
+    uint64_t next;    /* highest sequence number seen + 1 (0: none yet) */
+    uint64_t missing; /* numbers below next not seen: lost so far */
+    uint64_t seen[LG_TRACK_WINDOW / 64];
+} lg_track;
+
+enum lg_track_result {
+    LG_TRACK_NEW,       /* >= next: in order (after a gap if *gap > 0) */
+    LG_TRACK_REORDERED, /* < next and filled a gap */
+    LG_TRACK_DUPLICATE, /* seen before */
+};
+
+/* Records seq; *gap is how many numbers it skipped (only for LG_TRACK_NEW). */
+int lg_track_see(lg_track *t, uint64_t seq, uint64_t *gap);
+/* Gives up on every number below upto (a timeout): they count as missing.
+ * Returns how many were added to missing. */
+uint64_t lg_track_skip_to(lg_track *t, uint64_t upto);
+
+#endif

@@ -1,0 +1,127 @@
+/* lg_payload and lg_track: stamps round-trip, every single-byte corruption is
+ * caught, frames parse back with ws/, and sequence tracking classes lost,
+ * duplicated and reordered numbers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "loadgen/lg_payload.h"
+#include "loadgen/lg_track.h"
+#include "ws/ws_frame.h"
+#include "ws/ws_mask.h"
+
+static void test_stamp_round_trip(void **state)
+{
+    (void)state;
+    size_t sizes[] = {40, 41, 63, 64, 65, 127, 128, 1000, 70000};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t n = sizes[k];
+        uint8_t *p = malloc(n);
+        lg_payload_fill(p, n);
+        lg_stamp s = {.seq = 0xabcdef123456ull, .t_ns = 987654321ull, .conn = 0xdeadbeef}, got;
+        lg_payload_stamp(p, n, &s);
+        assert_int_equal(lg_payload_verify(p, n, &got), LG_VERIFY_OK);
+        assert_true(got.seq == s.seq && got.t_ns == s.t_ns && got.conn == s.conn);
+        /* The checksum covers the length: a truncated echo is not accepted. */
+        assert_int_not_equal(lg_payload_verify(p, n - 1, &got), LG_VERIFY_OK);
+        free(p);
+    }
+    uint8_t small[39] = {0};
+    lg_stamp got;
+    assert_int_equal(lg_payload_verify(small, sizeof small, &got), LG_VERIFY_SHORT);
+}
+
+static void test_every_byte_flip_detected(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    uint8_t p[N];
+    lg_payload_fill(p, N);
+    lg_stamp s = {.seq = 42, .t_ns = 7, .conn = 3}, got;
+    lg_payload_stamp(p, N, &s);
+    for (size_t i = 0; i < N; i++) {
+        for (unsigned bit = 0; bit < 8; bit++) {
+            p[i] ^= (uint8_t)(1u << bit);
+            int r = lg_payload_verify(p, N, &got);
+            assert_int_equal(r, i < LG_STAMP_LEN ? LG_VERIFY_STAMP : LG_VERIFY_FILL);
+            if (r == LG_VERIFY_FILL) assert_true(got.seq == 42);
+            p[i] ^= (uint8_t)(1u << bit);
+        }
+    }
+}
+
+static void test_template_frames_parse(void **state)
+{
+    (void)state;
+    lg_tmpl t;
+    assert_int_equal(lg_tmpl_init(&t, WS_OP_TEXT, 70000), 0);
+    ws_mask_rng rng;
+    ws_mask_rng_seed(&rng, 1);
+    size_t sizes[] = {64, 64, 125, 126, 65535, 65536, 40, 64};
+    uint8_t *out = malloc(lg_tmpl_frame_size(70000));
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t n = sizes[k];
+        lg_stamp s = {.seq = k, .t_ns = 1000 + k, .conn = 9}, got;
+        size_t len = lg_tmpl_write(&t, out, n, &s, &rng);
+        assert_int_equal(len, lg_tmpl_frame_size(n));
+        ws_parser p;
+        ws_parser_opts o = {.peer = WS_PEER_CLIENT};
+        ws_parser_init(&p, &o);
+        ws_frame f;
+        assert_int_equal(ws_parser_feed(&p, out, len, &f), (long)len);
+        assert_true(f.fin && f.masked && f.opcode == WS_OP_TEXT && f.payload_len == n);
+        uint8_t *pl = (uint8_t *)f.payload;
+        ws_mask_apply(pl, n, f.mask_key, 0);
+        assert_int_equal(lg_payload_verify(pl, n, &got), LG_VERIFY_OK);
+        assert_true(got.seq == k && got.t_ns == 1000 + k && got.conn == 9);
+    }
+    free(out);
+    lg_tmpl_free(&t);
+}
+
+static void test_track_classes(void **state)
+{
+    (void)state;
+    lg_track t = {0};
+    uint64_t gap;
+    assert_int_equal(lg_track_see(&t, 0, &gap), LG_TRACK_NEW);
+    assert_int_equal(gap, 0);
+    assert_int_equal(lg_track_see(&t, 1, &gap), LG_TRACK_NEW);
+    assert_int_equal(lg_track_see(&t, 4, &gap), LG_TRACK_NEW); /* 2, 3 missing */
+    assert_int_equal(gap, 2);
+    assert_int_equal(t.missing, 2);
+    assert_int_equal(lg_track_see(&t, 3, &gap), LG_TRACK_REORDERED);
+    assert_int_equal(t.missing, 1);
+    assert_int_equal(lg_track_see(&t, 3, &gap), LG_TRACK_DUPLICATE);
+    assert_int_equal(lg_track_see(&t, 4, &gap), LG_TRACK_DUPLICATE);
+    assert_int_equal(lg_track_see(&t, 0, &gap), LG_TRACK_DUPLICATE);
+    assert_int_equal(t.missing, 1); /* 2 is still lost */
+    /* A long run in order pushes old numbers out of the window. */
+    for (uint64_t s = 5; s < 1000; s++) assert_int_equal(lg_track_see(&t, s, &gap), LG_TRACK_NEW);
+    assert_int_equal(lg_track_see(&t, 2, &gap), LG_TRACK_REORDERED); /* gap open: late */
+    assert_int_equal(t.missing, 0);
+    assert_int_equal(lg_track_see(&t, 2, &gap), LG_TRACK_DUPLICATE); /* no gap left */
+    /* A jump larger than the window. */
+    assert_int_equal(lg_track_see(&t, 2000, &gap), LG_TRACK_NEW);
+    assert_int_equal(gap, 1000);
+    assert_int_equal(lg_track_see(&t, 1999, &gap), LG_TRACK_REORDERED);
+    assert_int_equal(lg_track_skip_to(&t, 2005), 4);
+    assert_int_equal(t.missing, 999 + 4);
+    assert_int_equal(t.next, 2005);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stamp_round_trip),
+        cmocka_unit_test(test_every_byte_flip_detected),
+        cmocka_unit_test(test_template_frames_parse),
+        cmocka_unit_test(test_track_classes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
