@@ -197,12 +197,13 @@ static int parse_target(const char *r, ws_url *u, char *err, size_t errlen)
         }
     }
     /* "ws://h?q" has an empty path: the request target is "/?q" */
-    const char *slash = r[0] == '/' ? "" : "/";
-    size_t n = strlen(slash) + strlen(r);
-    if (n > TARGET_LEN_MAX)
-        return fail(err, errlen, "path and query are too long (%zu bytes; the limit is %d)", n,
-                    TARGET_LEN_MAX);
-    snprintf(u->target, sizeof(u->target), "%s%s", slash, r);
+    size_t slash = r[0] == '/' ? 0 : 1;
+    size_t rlen = strlen(r);
+    if (slash + rlen > TARGET_LEN_MAX)
+        return fail(err, errlen, "path and query are too long (%zu bytes; the limit is %d)",
+                    slash + rlen, TARGET_LEN_MAX);
+    u->target[0] = '/';
+    memcpy(u->target + slash, r, rlen + 1);
     return 0;
 }
 
