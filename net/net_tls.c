@@ -106,8 +106,13 @@ SSL_CTX *net_tls_server_ctx(const char *cert_file, const char *key_file, char *e
     if (!ctx) return ctx_fail(NULL, err, errlen, "TLS server context", NULL);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1)
         return ctx_fail(ctx, err, errlen, "cannot load certificate", cert_file);
-    if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1)
+    if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1) {
+        unsigned long e = ERR_peek_error();
+        if (ERR_GET_LIB(e) == ERR_LIB_X509 && ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH)
+            return ctx_fail(ctx, err, errlen, "private key does not match the certificate",
+                            key_file);
         return ctx_fail(ctx, err, errlen, "cannot load private key", key_file);
+    }
     if (SSL_CTX_check_private_key(ctx) != 1)
         return ctx_fail(ctx, err, errlen, "key does not match certificate", key_file);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
@@ -137,9 +142,9 @@ static const char *verify_hint(long v)
 
 static void verify_error(net_conn *c, long v)
 {
-    const char *why = X509_verify_cert_error_string(v);
     X509_VERIFY_PARAM *param = SSL_get0_param(c->ssl);
-    char detail[128] = "";
+    char detail[100];
+    snprintf(detail, sizeof detail, "%s", verify_hint(v));
     if (v == X509_V_ERR_HOSTNAME_MISMATCH) {
         const char *h = X509_VERIFY_PARAM_get0_host(param, 0);
         snprintf(detail, sizeof detail, ": the certificate is not valid for '%.60s'", h ? h : "");
@@ -149,8 +154,8 @@ static void verify_error(net_conn *c, long v)
                  ip ? ip : "the address");
         OPENSSL_free(ip);
     }
-    snprintf(c->err, sizeof c->err, "TLS certificate verify failed: %s%s%s", why, detail,
-             verify_hint(v));
+    snprintf(c->err, sizeof c->err, "TLS certificate verify failed: %s%s",
+             X509_verify_cert_error_string(v), detail);
 }
 
 /* ---- TLS ops ---- */
