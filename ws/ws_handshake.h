@@ -71,12 +71,12 @@ typedef struct ws_server_hs_result {
 /* Judges a parsed request (§4.2.1) and writes the response (NUL-terminated)
  * into out. Not GET: 405 with Allow: GET. HTTP/1.0: 400; HTTP/2+: 505. Host,
  * Sec-WebSocket-Key (base64 of 16 bytes) missing, repeated or bad, no
- * websocket in Upgrade or upgrade in Connection, a malformed extension header:
- * 400. Sec-WebSocket-Version missing or repeated: 400, not 13: 426; both with
- * "Sec-WebSocket-Version: 13". Refusals carry a text/plain reason and
- * Connection: close. The subprotocol is the first of o->subprotocols the client
- * offered; only permessage-deflate is ever accepted, and only if o->deflate.
- * Returns the response length (0 if cap too small); r->status says which. */
+ * websocket in Upgrade or upgrade in Connection, a target that is neither a
+ * path nor an absolute URI, a malformed extension header: 400. Sec-WebSocket-Version missing or
+ * repeated: 400, not 13: 426; both with "Sec-WebSocket-Version: 13". Refusals carry a text/plain
+ * reason and Connection: close. The subprotocol is the first of o->subprotocols the client offered;
+ * only permessage-deflate is ever accepted, and only if o->deflate. Returns the response length (0
+ * if cap too small); r->status says which. */
 size_t ws_handshake_server_respond(const ws_http_head *req, const ws_server_hs_opts *o, char *out,
                                    size_t cap, ws_server_hs_result *r);
 
