@@ -371,7 +371,9 @@ static void on_accept(worker *w)
             return;
         }
         serve_conn_init(&c->proto, &w->ctx, s->tls != NULL);
-        ws_buf_init(&c->in, (size_t)s->opts.max_frame + WS_FRAME_HEADER_MAX + SERVE_MAX_HEAD);
+        /* Holds at most a partial frame (or head) plus one read after it. */
+        ws_buf_init(&c->in,
+                    (size_t)s->opts.max_frame + WS_FRAME_HEADER_MAX + SERVE_MAX_HEAD + READ_CHUNK);
         ws_buf_init(&c->pend, 0);
         link_init(&c->all, c);
         link_init(&c->timed, c);
