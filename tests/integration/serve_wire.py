@@ -164,3 +164,36 @@ def summary_counts(log_path):
     if not lines:
         return None
     return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", lines[-1])}
+
+
+def make_cert(directory):
+    """A self-signed certificate for 127.0.0.1 and localhost, made with the
+    openssl CLI: (cert_path, key_path)."""
+    import subprocess
+    cert = os.path.join(directory, "cert.pem")
+    key = os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+    return cert, key
+
+
+SIZES = (0, 125, 126, 65535, 65536, 1 << 20)
+
+
+def text_of(n):
+    """n bytes of UTF-8 text, with two-byte characters where they fit."""
+    pair = "é" * (n // 4)
+    return pair + "x" * (n - 2 * len(pair))
+
+
+def binary_of(n, seed):
+    """n bytes that do not compress (so deflate is exercised on both kinds)."""
+    out = bytearray()
+    block = hashlib.sha256(str(seed).encode()).digest()
+    while len(out) < n:
+        out += block
+        block = hashlib.sha256(block).digest()
+    return bytes(out[:n])
