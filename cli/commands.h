@@ -8,5 +8,6 @@
 #define WSPROBE_COMMANDS_H
 
 int serve_main(int argc, char **argv);
+int load_main(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ struct command {
 
 static const struct command commands[] = {
     {"serve", serve_main, "run the built-in reference echo server"},
+    {"load", load_main, "load a server: throughput, honest latency, integrity"},
 };
 
 static void usage(FILE *out)

@@ -159,7 +159,7 @@ int lg_hist_add_json(lg_hist *h, const cJSON *j, char *err, size_t errlen)
     }
     cJSON_ArrayForEach(pair, b)
     {
-        uint64_t low, n;
+        uint64_t low = 0, n = 0;
         json_u64(cJSON_GetArrayItem(pair, 0), NULL, &low);
         json_u64(cJSON_GetArrayItem(pair, 1), NULL, &n);
         h->buckets[lg_hist_index(low)] += n;

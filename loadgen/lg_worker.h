@@ -1,0 +1,124 @@
+/* lg_worker: one worker thread of the load generator.
+ *
+ * Owns: an epoll loop and the connections of its slots (global slot
+ * g = worker + threads * k), their buffers and statistics: nothing on the hot
+ * path is shared or locked. It opens and closes connections to follow the
+ * target count (ramp stages, --connect-rate, reconnect with backoff), paces
+ * open-loop sends from a timerfd, checks deadlines, publishes its counters
+ * once a second, and stops (drain, closing handshakes) when the run ends. */
+#ifndef LG_WORKER_H
+#define LG_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "loadgen/lg_cli.h"
+#include "loadgen/lg_conn.h"
+#include "loadgen/lg_hist.h"
+#include "loadgen/lg_payload.h"
+#include "loadgen/lg_stats.h"
+
+struct lg_script;
+
+/* What every worker reads and nobody writes once the run starts (except the
+ * atomics). */
+typedef struct lg_run {
+    const lg_opts *o;
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    SSL_CTX *tls;
+    ws_client_hs_opts hs;
+    const struct lg_script *script;
+    int64_t epoch;    /* monotonic ns at the start */
+    int64_t end;      /* 0: no time limit */
+    int64_t warm_end; /* latency recorded from here on */
+    int nworkers;
+    atomic_int stop;     /* set on Ctrl-C */
+    atomic_int finished; /* workers that are done */
+} lg_run;
+
+typedef struct lg_worker {
+    int id;
+    pthread_t tid;
+    lg_run *run;
+    int ep, tfd;
+    lg_conn *conns;
+    uint32_t n; /* slots */
+    uint8_t *rbuf;
+    uint8_t *sbuf; /* frames being batched for one write */
+    size_t sbuf_cap;
+    uint8_t *pbuf; /* one payload (deflate and script paths) */
+    ws_buf zbuf;   /* one compressed payload */
+    lg_tmpl tmpl;
+    uint64_t size_rng;
+    int64_t now;
+
+    lg_counters k;
+    lg_err_details det;
+    lg_hist *lat, *lat_unc, *lat_sec, *connect, *tls, *upgrade;
+    lg_mailbox box;
+    uint64_t peak_open;
+
+    /* open loop (echo, broadcast): global worker slot k is due at
+     * sched_start + k * interval and belongs to sender[k % n_send]. */
+    bool open_loop;
+    double interval;
+    int64_t sched_start;
+    uint64_t k_next;
+    uint32_t *send_slots;
+    uint32_t n_send;
+    uint64_t quota; /* messages this worker may send (UINT64_MAX: no limit) */
+
+    /* connection management */
+    double tokens;
+    int64_t tokens_at;
+    uint32_t pending; /* connecting, TLS or upgrading */
+    int64_t next_tick, next_scan, next_pub;
+
+    /* stop */
+    bool stopping, closing_all, done;
+    int64_t drain_until, hard_stop;
+    bool warm_done;
+    lg_counters at_warm, at_stop;
+    int64_t t_stop;
+    uint64_t inflight_at_stop;
+    char err[256]; /* a setup failure */
+} lg_worker;
+
+int lg_worker_init(lg_worker *w, lg_run *run, int id);
+void lg_worker_free(lg_worker *w);
+void *lg_worker_main(void *arg);
+
+/* Global slot number of local slot k. */
+static inline uint32_t lg_worker_global(const lg_worker *w, uint32_t k)
+{
+    return (uint32_t)w->id + (uint32_t)w->run->nworkers * k;
+}
+
+/* Latency sample (ns): corrected into lat and lat_sec, uncorrected into lat_unc,
+ * unless still warming up. */
+static inline void lg_worker_latency(lg_worker *w, int64_t corrected, int64_t uncorrected)
+{
+    if (w->now < w->run->warm_end) return;
+    if (corrected < 0) corrected = 0;
+    if (uncorrected < 0) uncorrected = 0;
+    lg_hist_record(w->lat, (uint64_t)corrected);
+    lg_hist_record(w->lat_sec, (uint64_t)corrected);
+    lg_hist_record(w->lat_unc, (uint64_t)uncorrected);
+}
+
+/* Whether scenarios may send new messages now. */
+static inline bool lg_worker_may_send(const lg_worker *w)
+{
+    return !w->stopping && w->quota > 0;
+}
+
+void lg_worker_error(lg_worker *w, int cls, uint32_t conn_id, const char *detail);
+/* Called by lg_conn when a connection has ended (any reason); decides what the
+ * slot does next. failed: it ended in an error. */
+void lg_worker_conn_ended(lg_worker *w, lg_conn *c, bool failed, int64_t now);
+
+#endif
