@@ -45,8 +45,8 @@ int ws_pmd_server_negotiate(const ws_ext *offers, size_t n, const ws_pmd_server_
                             ws_pmd_params *agreed);
 /* Client side: checks a server's response against what was offered (§7.1:
  * only parameters the client allowed). 0 with *agreed, or -1 with *err. */
-int ws_pmd_client_check(const ws_pmd_params *offered, const ws_ext *response,
-                        ws_pmd_params *agreed, const char **err);
+int ws_pmd_client_check(const ws_pmd_params *offered, const ws_ext *response, ws_pmd_params *agreed,
+                        const char **err);
 
 typedef struct ws_pmd ws_pmd;
 
@@ -58,7 +58,10 @@ enum ws_pmd_status {
 };
 
 /* A compressor and decompressor for one connection. is_server decides which
- * side's parameters apply to which direction. level: zlib level (-1 default). */
+ * side's parameters apply to which direction. level: zlib level (-1 default).
+ * Both zlib streams live as long as the connection; per message, only `out`
+ * may grow. After any error the connection must be failed: the shared
+ * compression context is no longer in step with the peer's. */
 ws_pmd *ws_pmd_new(bool is_server, const ws_pmd_params *agreed, int level);
 void ws_pmd_free(ws_pmd *z);
 /* Compresses one whole message, appending to out, tail 00 00 ff ff removed. */
