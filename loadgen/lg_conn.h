@@ -29,6 +29,14 @@ enum lg_conn_state {
     LG_ST_DEAD,    /* failed and --reconnect is off */
 };
 
+/* A message in flight: what the echo must carry back, and when it left. */
+typedef struct lg_sent {
+    int64_t at;       /* handed to the socket */
+    int64_t intended; /* when it should have left (open loop) */
+    uint32_t len;
+    uint8_t stamp[40];
+} lg_sent;
+
 typedef struct lg_conn {
     net_conn nc;
     uint32_t id;   /* global connection id (shard offset included) */
@@ -52,7 +60,7 @@ typedef struct lg_conn {
     /* echo */
     uint64_t next_seq; /* next sequence number to send */
     lg_track track;
-    int64_t *sent_at;  /* ring of --inflight actual send times, by seq */
+    lg_sent *sent;     /* ring of --inflight messages in flight, by seq */
     uint64_t slot_m;   /* open loop: this connection's next send slot */
     uint32_t send_idx; /* open loop: its index among the worker's senders */
     /* integrity, per connection over the whole run */

@@ -52,6 +52,27 @@ void lg_hist_merge(lg_hist *dst, const lg_hist *src)
     if (src->max > dst->max) dst->max = src->max;
 }
 
+void lg_hist_delta(lg_hist *dst, const lg_hist *a, const lg_hist *b)
+{
+    lg_hist_reset(dst);
+    dst->count = a->count - b->count;
+    dst->overflow = a->overflow - b->overflow;
+    dst->sum = a->sum - b->sum;
+    if (lg_hist_total(dst) == 0) return;
+    unsigned lo = LG_HIST_BUCKETS, hi = 0;
+    for (unsigned i = 0; i < LG_HIST_BUCKETS; i++) {
+        uint64_t n = a->buckets[i] - b->buckets[i];
+        if (!n) continue;
+        dst->buckets[i] = n;
+        if (lo == LG_HIST_BUCKETS) lo = i;
+        hi = i;
+    }
+    dst->min = lo < LG_HIST_BUCKETS ? lg_hist_bucket_low(lo) : a->max;
+    dst->max = dst->overflow ? a->max : lg_hist_bucket_low(hi) + lg_hist_bucket_width(hi) - 1;
+    if (dst->max > a->max) dst->max = a->max;
+    if (dst->min < a->min) dst->min = a->min;
+}
+
 uint64_t lg_hist_total(const lg_hist *h)
 {
     return h->count + h->overflow;

@@ -62,6 +62,9 @@ uint64_t lg_hist_bucket_low(unsigned i);
 uint64_t lg_hist_bucket_width(unsigned i);
 
 void lg_hist_merge(lg_hist *dst, const lg_hist *src);
+/* dst = a - b, where b is an earlier state of a (samples recorded between
+ * them). min and max become the bounds of the lowest and highest buckets. */
+void lg_hist_delta(lg_hist *dst, const lg_hist *a, const lg_hist *b);
 uint64_t lg_hist_total(const lg_hist *h); /* count + overflow */
 /* The value at percentile p (0..100): the highest value of the bucket holding
  * that sample, capped by max. Overflowed samples rank above every bucket and

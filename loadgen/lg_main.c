@@ -192,7 +192,7 @@ static void assemble(lg_result *r, lg_run *run, lg_worker *ws, reporter *rp, int
         lg_counters_add(&warm, &w->at_warm);
         lg_counters_add(&stop, &w->at_stop);
         lg_hist_merge(r->lat, w->lat);
-        lg_hist_merge(r->lat_unc, w->lat_unc);
+        lg_hist_merge(r->lat_unc, w->unc_differs ? w->lat_unc : w->lat);
         lg_hist_merge(r->connect, w->connect);
         lg_hist_merge(r->tls, w->tls);
         lg_hist_merge(r->upgrade, w->upgrade);

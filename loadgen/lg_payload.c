@@ -7,7 +7,6 @@
 #include "ws/ws_frame.h"
 
 static const char LG_FILL[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
-static const char HEX[] = "0123456789abcdef";
 
 /* A 32-bit mix of the stamp's fields (splitmix64 finaliser). */
 static uint32_t stamp_sum(uint64_t seq, uint64_t t, uint32_t conn, size_t len)
@@ -18,31 +17,80 @@ static uint32_t stamp_sum(uint64_t seq, uint64_t t, uint32_t conn, size_t len)
     return (uint32_t)(z ^ (z >> 31));
 }
 
-static void put_hex(uint8_t *p, uint64_t v, int digits)
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "lg_payload's hex code assumes a little-endian machine"
+#endif
+
+/* 8 lowercase hex digits of v, most significant first, as the 8 bytes sit in
+ * memory: the nibbles are spread one per byte, then turned into '0'..'9' or
+ * 'a'..'f' all at once. Kept in registers: the stamp is built and checked
+ * with whole-word stores and loads. */
+static uint64_t hex8w(uint32_t v)
 {
-    for (int i = digits - 1; i >= 0; i--) {
-        p[i] = (uint8_t)HEX[v & 15];
-        v >>= 4;
-    }
+    uint64_t x = v;
+    x = ((x & 0xFFFF0000u) << 16) | (x & 0xFFFFu);
+    x = ((x & 0x0000FF000000FF00ull) << 8) | (x & 0x000000FF000000FFull);
+    x = ((x & 0x00F000F000F000F0ull) << 4) | (x & 0x000F000F000F000Full);
+    uint64_t letter = ((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
+    x += 0x3030303030303030ull + letter * ('a' - '0' - 10);
+    return __builtin_bswap64(x);
 }
 
-/* -1 on any byte that is not a lowercase hex digit. */
-static int get_hex(const uint8_t *p, int digits, uint64_t *out)
+static uint32_t hex4w(uint32_t v)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < digits; i++) {
-        uint8_t c = p[i];
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else
-            return -1;
-        v = v << 4 | d;
-    }
-    *out = v;
-    return 0;
+    return (uint32_t)(hex8w(v & 0xFFFFu) >> 32);
+}
+
+/* The value of 8 hex digits as loaded from memory, assuming they are digits
+ * (callers check by encoding the value again and comparing words). */
+static uint32_t unhex8w(uint64_t x)
+{
+    x = __builtin_bswap64(x);
+    x = (x & 0x0F0F0F0F0F0F0F0Full) + 9 * ((x >> 6) & 0x0101010101010101ull);
+    x = ((x >> 4) | x) & 0x00FF00FF00FF00FFull;
+    x = ((x >> 8) | x) & 0x0000FFFF0000FFFFull;
+    return (uint32_t)((x >> 16) | x);
+}
+
+static uint32_t unhex4w(uint32_t x)
+{
+    return unhex8w(0x30303030u | (uint64_t)x << 32);
+}
+
+/* The stamp as six words: 4+8 digits of seq, 4+8 of the time, 8 of the
+ * connection, 8 of the checksum, at offsets 0, 4, 12, 16, 24, 32. */
+typedef struct stamp_words {
+    uint32_t a, c;
+    uint64_t b, d, e, f;
+} stamp_words;
+
+static void stamp_encode(stamp_words *w, const lg_stamp *s, size_t len)
+{
+    uint64_t seq = s->seq & 0xFFFFFFFFFFFFull, t = s->t_ns & 0xFFFFFFFFFFFFull;
+    w->a = hex4w((uint32_t)(seq >> 32));
+    w->b = hex8w((uint32_t)seq);
+    w->c = hex4w((uint32_t)(t >> 32));
+    w->d = hex8w((uint32_t)t);
+    w->e = hex8w(s->conn);
+    w->f = hex8w(stamp_sum(seq, t, s->conn, len));
+}
+
+/* Stores the stamp XORed with a mask key (all zero: unmasked). The stamp
+ * starts at payload offset 0, and every word at a multiple of 4, so the key's
+ * phase is the same for each. */
+static void stamp_store(uint8_t *p, const stamp_words *w, const uint8_t key[4])
+{
+    uint32_t k4;
+    memcpy(&k4, key, 4);
+    uint64_t k8 = (uint64_t)k4 << 32 | k4;
+    uint32_t a = w->a ^ k4, c = w->c ^ k4;
+    uint64_t b = w->b ^ k8, d = w->d ^ k8, e = w->e ^ k8, f = w->f ^ k8;
+    memcpy(p, &a, 4);
+    memcpy(p + 4, &b, 8);
+    memcpy(p + 12, &c, 4);
+    memcpy(p + 16, &d, 8);
+    memcpy(p + 24, &e, 8);
+    memcpy(p + 32, &f, 8);
 }
 
 void lg_payload_fill(uint8_t *p, size_t len)
@@ -52,31 +100,45 @@ void lg_payload_fill(uint8_t *p, size_t len)
 
 void lg_payload_stamp(uint8_t *p, size_t len, const lg_stamp *s)
 {
-    put_hex(p, s->seq, 12);
-    put_hex(p + 12, s->t_ns, 12);
-    put_hex(p + 24, s->conn, 8);
-    put_hex(p + 32, stamp_sum(s->seq, s->t_ns, s->conn, len), 8);
+    static const uint8_t nokey[4];
+    stamp_words w;
+    stamp_encode(&w, s, len);
+    stamp_store(p, &w, nokey);
 }
 
 int lg_payload_verify(const uint8_t *p, size_t len, lg_stamp *out)
 {
     if (len < LG_STAMP_LEN) return LG_VERIFY_SHORT;
-    uint64_t seq, t, conn, sum;
-    if (get_hex(p, 12, &seq) || get_hex(p + 12, 12, &t) || get_hex(p + 24, 8, &conn) ||
-        get_hex(p + 32, 8, &sum) || sum != stamp_sum(seq, t, (uint32_t)conn, len))
+    uint32_t a, c;
+    uint64_t b, d, e, f;
+    memcpy(&a, p, 4);
+    memcpy(&b, p + 4, 8);
+    memcpy(&c, p + 12, 4);
+    memcpy(&d, p + 16, 8);
+    memcpy(&e, p + 24, 8);
+    memcpy(&f, p + 32, 8);
+    lg_stamp s = {.seq = (uint64_t)unhex4w(a) << 32 | unhex8w(b),
+                  .t_ns = (uint64_t)unhex4w(c) << 32 | unhex8w(d),
+                  .conn = unhex8w(e)};
+    /* Encoding the values again checks every digit and the checksum at once. */
+    stamp_words w;
+    stamp_encode(&w, &s, len);
+    if ((w.a ^ a) | (w.c ^ c) | (w.b ^ b) | (w.d ^ d) | (w.e ^ e) | (w.f ^ f))
         return LG_VERIFY_STAMP;
-    out->seq = seq;
-    out->t_ns = t;
-    out->conn = (uint32_t)conn;
+    *out = s;
+    return lg_payload_fill_ok(p, len) ? LG_VERIFY_OK : LG_VERIFY_FILL;
+}
+
+bool lg_payload_fill_ok(const uint8_t *p, size_t len)
+{
     /* The fill repeats every 64 bytes: compare whole periods with memcmp. */
     size_t i = LG_STAMP_LEN;
-    if (len > i && memcmp(p + i, LG_FILL + i, (len < 64 ? len : 64) - i) != 0)
-        return LG_VERIFY_FILL;
+    if (len > i && memcmp(p + i, LG_FILL + i, (len < 64 ? len : 64) - i) != 0) return false;
     for (i = 64; i < len; i += 64) {
         size_t n = len - i < 64 ? len - i : 64;
-        if (memcmp(p + i, LG_FILL, n) != 0) return LG_VERIFY_FILL;
+        if (memcmp(p + i, LG_FILL, n) != 0) return false;
     }
-    return LG_VERIFY_OK;
+    return true;
 }
 
 int lg_tmpl_init(lg_tmpl *t, uint8_t opcode, size_t max_len)
@@ -102,7 +164,8 @@ size_t lg_tmpl_frame_size(size_t len)
     return len + (len < 126 ? 6 : len < 65536 ? 8 : 14);
 }
 
-size_t lg_tmpl_write(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *s, ws_mask_rng *rng)
+size_t lg_tmpl_write(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *s, ws_mask_rng *rng,
+                     uint8_t *copy)
 {
     if (t->hdr_for != len) {
         ws_frame_spec spec;
@@ -116,7 +179,17 @@ size_t lg_tmpl_write(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *s, ws
     memcpy(out + t->hdr_len - 4, key, 4);
     uint8_t *p = out + t->hdr_len;
     memcpy(p, t->payload, len);
-    if (len >= LG_STAMP_LEN) lg_payload_stamp(p, len, s);
     ws_mask_apply(p, len, key, 0);
+    if (len >= LG_STAMP_LEN) {
+        /* Masked in registers and stored over the masked fill: no store is
+         * read back, so nothing waits on store forwarding. */
+        stamp_words w;
+        stamp_encode(&w, s, len);
+        stamp_store(p, &w, key);
+        if (copy) {
+            static const uint8_t nokey[4];
+            stamp_store(copy, &w, nokey);
+        }
+    }
     return t->hdr_len + len;
 }

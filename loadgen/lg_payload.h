@@ -42,6 +42,8 @@ void lg_payload_fill(uint8_t *p, size_t len);
 /* Writes the 40-byte stamp for a payload of len bytes. */
 void lg_payload_stamp(uint8_t *p, size_t len, const lg_stamp *s);
 int lg_payload_verify(const uint8_t *p, size_t len, lg_stamp *out);
+/* Whether payload bytes [LG_STAMP_LEN, len) are the fill. */
+bool lg_payload_fill_ok(const uint8_t *p, size_t len);
 
 /* A prepared client frame: the payload (fill written once) up to max_len,
  * and the cached header of the last length used. */
@@ -59,7 +61,9 @@ void lg_tmpl_free(lg_tmpl *t);
 /* Bytes one frame of len payload bytes takes on the wire. */
 size_t lg_tmpl_frame_size(size_t len);
 /* Writes a masked frame of len (<= max_len) payload bytes stamped with s into
- * out (at least lg_tmpl_frame_size(len) bytes). Returns the frame size. */
-size_t lg_tmpl_write(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *s, ws_mask_rng *rng);
+ * out (at least lg_tmpl_frame_size(len) bytes), and the unmasked stamp into
+ * copy (LG_STAMP_LEN bytes) unless NULL. Returns the frame size. */
+size_t lg_tmpl_write(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *s, ws_mask_rng *rng,
+                     uint8_t *copy);
 
 #endif

@@ -24,6 +24,14 @@ enum lg_track_result {
     LG_TRACK_DUPLICATE, /* seen before */
 };
 
+/* Records the number expected next (the common case, inlined). */
+static inline void lg_track_next(lg_track *t)
+{
+    unsigned i = (unsigned)(t->next % LG_TRACK_WINDOW);
+    t->seen[i / 64] |= 1ull << (i % 64);
+    t->next++;
+}
+
 /* Records seq; *gap is how many numbers it skipped (only for LG_TRACK_NEW). */
 int lg_track_see(lg_track *t, uint64_t seq, uint64_t *gap);
 /* Gives up on every number below upto (a timeout): they count as missing.

@@ -53,12 +53,13 @@ int lg_worker_init(lg_worker *w, lg_run *run, int id)
     w->lat = lg_hist_new();
     w->lat_unc = lg_hist_new();
     w->lat_sec = lg_hist_new();
+    w->lat_prev = lg_hist_new();
     w->connect = lg_hist_new();
     w->tls = lg_hist_new();
     w->upgrade = lg_hist_new();
     bool windowed = o->scenario == LG_SC_ECHO || o->scenario == LG_SC_CHURN;
     if (!w->conns || !w->sbuf || !w->rbuf || !w->pbuf || !w->lat || !w->lat_unc || !w->lat_sec ||
-        !w->connect || !w->tls || !w->upgrade || lg_mailbox_init(&w->box) ||
+        !w->lat_prev || !w->connect || !w->tls || !w->upgrade || lg_mailbox_init(&w->box) ||
         lg_tmpl_init(&w->tmpl, o->binary ? WS_OP_BINARY : WS_OP_TEXT, o->size_max)) {
         snprintf(w->err, sizeof w->err, "out of memory");
         return -1;
@@ -77,8 +78,8 @@ int lg_worker_init(lg_worker *w, lg_run *run, int id)
         c->backoff = o->reconnect_delay_ns;
         ws_mask_rng_seed(&c->rng, (uint64_t)c->id * 0x9E3779B97F4A7C15ull ^ (uint64_t)now_ns());
         if (windowed) {
-            c->sent_at = calloc(o->inflight, sizeof *c->sent_at);
-            if (!c->sent_at) {
+            c->sent = calloc(o->inflight, sizeof *c->sent);
+            if (!c->sent) {
                 snprintf(w->err, sizeof w->err, "out of memory for %u connections", w->n);
                 return -1;
             }
@@ -94,6 +95,7 @@ int lg_worker_init(lg_worker *w, lg_run *run, int id)
         /* This worker's share of the total rate, in proportion to its senders. */
         double all = o->scenario == LG_SC_BROADCAST ? o->senders : o->connections;
         w->open_loop = true;
+        w->unc_differs = o->scenario == LG_SC_ECHO;
         w->interval = 1e9 / (o->rate * (double)w->n_send / all);
     }
     w->quota = UINT64_MAX;
@@ -117,7 +119,7 @@ void lg_worker_free(lg_worker *w)
     if (!w->run) return; /* never initialised */
     for (uint32_t k = 0; w->conns && k < w->n; k++) {
         lg_conn_drop(w, &w->conns[k]);
-        free(w->conns[k].sent_at);
+        free(w->conns[k].sent);
         free(w->conns[k].from);
     }
     free(w->conns);
@@ -130,6 +132,7 @@ void lg_worker_free(lg_worker *w)
     lg_hist_free(w->lat);
     lg_hist_free(w->lat_unc);
     lg_hist_free(w->lat_sec);
+    lg_hist_free(w->lat_prev);
     lg_hist_free(w->connect);
     lg_hist_free(w->tls);
     lg_hist_free(w->upgrade);
@@ -259,6 +262,9 @@ static void stop_step(lg_worker *w, int64_t now)
 static void publish(lg_worker *w)
 {
     w->k.cpu_ns = (uint64_t)thread_cpu_ns();
+    /* This second's samples are the difference from the last publish. */
+    lg_hist_delta(w->lat_sec, w->lat, w->lat_prev);
+    if (lg_hist_total(w->lat_sec)) memcpy(w->lat_prev, w->lat, sizeof *w->lat);
     lg_mailbox_put(&w->box, &w->k, w->lat_sec);
 }
 

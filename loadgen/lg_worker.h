@@ -58,7 +58,9 @@ typedef struct lg_worker {
 
     lg_counters k;
     lg_err_details det;
-    lg_hist *lat, *lat_unc, *lat_sec, *connect, *tls, *upgrade;
+    lg_hist *lat, *lat_unc, *connect, *tls, *upgrade;
+    lg_hist *lat_prev, *lat_sec; /* lat at the last publish; the difference */
+    bool unc_differs;            /* open-loop echo: uncorrected kept apart */
     lg_mailbox box;
     uint64_t peak_open;
 
@@ -98,16 +100,14 @@ static inline uint32_t lg_worker_global(const lg_worker *w, uint32_t k)
     return (uint32_t)w->id + (uint32_t)w->run->nworkers * k;
 }
 
-/* Latency sample (ns): corrected into lat and lat_sec, uncorrected into lat_unc,
- * unless still warming up. */
+/* Latency sample (ns), unless still warming up: corrected into lat; the
+ * uncorrected one into lat_unc only where the two can differ (elsewhere
+ * lat_unc is lat, and recording once keeps the hot path short). */
 static inline void lg_worker_latency(lg_worker *w, int64_t corrected, int64_t uncorrected)
 {
     if (w->now < w->run->warm_end) return;
-    if (corrected < 0) corrected = 0;
-    if (uncorrected < 0) uncorrected = 0;
-    lg_hist_record(w->lat, (uint64_t)corrected);
-    lg_hist_record(w->lat_sec, (uint64_t)corrected);
-    lg_hist_record(w->lat_unc, (uint64_t)uncorrected);
+    lg_hist_record(w->lat, corrected > 0 ? (uint64_t)corrected : 0);
+    if (w->unc_differs) lg_hist_record(w->lat_unc, uncorrected > 0 ? (uint64_t)uncorrected : 0);
 }
 
 /* Whether scenarios may send new messages now. */

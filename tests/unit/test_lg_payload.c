@@ -67,7 +67,8 @@ static void test_template_frames_parse(void **state)
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         size_t n = sizes[k];
         lg_stamp s = {.seq = k, .t_ns = 1000 + k, .conn = 9}, got;
-        size_t len = lg_tmpl_write(&t, out, n, &s, &rng);
+        uint8_t copy[LG_STAMP_LEN];
+        size_t len = lg_tmpl_write(&t, out, n, &s, &rng, copy);
         assert_int_equal(len, lg_tmpl_frame_size(n));
         ws_parser p;
         ws_parser_opts o = {.peer = WS_PEER_CLIENT};
@@ -79,6 +80,8 @@ static void test_template_frames_parse(void **state)
         ws_mask_apply(pl, n, f.mask_key, 0);
         assert_int_equal(lg_payload_verify(pl, n, &got), LG_VERIFY_OK);
         assert_true(got.seq == k && got.t_ns == 1000 + k && got.conn == 9);
+        assert_memory_equal(copy, pl, LG_STAMP_LEN); /* the unmasked stamp kept for the echo */
+        assert_true(lg_payload_fill_ok(pl, n));
     }
     free(out);
     lg_tmpl_free(&t);
@@ -111,6 +114,10 @@ static void test_track_classes(void **state)
     assert_int_equal(gap, 1000);
     assert_int_equal(lg_track_see(&t, 1999, &gap), LG_TRACK_REORDERED);
     assert_int_equal(lg_track_skip_to(&t, 2005), 4);
+    lg_track_next(&t); /* 2005, the inlined in-order case */
+    assert_int_equal(lg_track_see(&t, 2005, &gap), LG_TRACK_DUPLICATE);
+    assert_int_equal(t.next, 2006);
+    t.next = 2005;
     assert_int_equal(t.missing, 999 + 4);
     assert_int_equal(t.next, 2005);
 }
