@@ -8,6 +8,8 @@
 #define WSPROBE_COMMANDS_H
 
 int serve_main(int argc, char **argv);
+int check_main(int argc, char **argv);
+int cases_main(int argc, char **argv);
 int load_main(int argc, char **argv);
 
 #endif

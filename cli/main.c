@@ -13,6 +13,8 @@ struct command {
 
 static const struct command commands[] = {
     {"serve", serve_main, "run the built-in reference echo server"},
+    {"check", check_main, "run the conformance cases against a server"},
+    {"cases", cases_main, "list the case catalogue with RFC references"},
     {"load", load_main, "load a server: throughput, honest latency, integrity"},
 };
 

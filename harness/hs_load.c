@@ -18,6 +18,11 @@
 
 #include "ws/ws_frame.h"
 
+/* Field paths in error messages are cut to fit their buffers on purpose. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
+
 #define MAX_EXPANSION 100000
 #define MAX_COUNT     10000000ull
 #define MAX_PAYLOAD   (1ull << 30)
@@ -334,7 +339,7 @@ static int parse_send(ld *l, const cJSON *j, hs_send *s, const char *where)
         if (cJSON_IsBool(v)) {
             s->mask_mode = cJSON_IsTrue(v) ? HS_MASK_RANDOM : HS_MASK_NONE;
         } else {
-            hs_payload k;
+            hs_payload k = {0};
             if (!cJSON_IsString(v) || parse_hex(l, v->valuestring, &k, w))
                 return fail(l, w, "must be true, false or 8 hex digits");
             if (k.len != 4) {
@@ -348,7 +353,7 @@ static int parse_send(ld *l, const cJSON *j, hs_send *s, const char *where)
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(j, "length"))) {
         snprintf(w, sizeof w, "%s.length", where);
-        if (get_u64(l, v, UINT64_MAX >> 11, &s->declared_len, w)) return -1;
+        if (get_u64(l, v, UINT64_MAX, &s->declared_len, w)) return -1;
         if (cJSON_IsNumber(v) && v->valuedouble >= 9007199254740992.0)
             return fail(l, w, "use a string for lengths above 2^53");
         s->declare_len = true;
@@ -558,7 +563,7 @@ static int parse_message_pat(ld *l, const cJSON *v, hs_pattern *p, const char *w
         p->length = (int64_t)n;
     }
     if ((x = cJSON_GetObjectItemCaseSensitive(v, "compressed"))) {
-        bool b;
+        bool b = false;
         snprintf(w, sizeof w, "%s.compressed", where);
         if (get_bool(l, x, &b, w)) return -1;
         p->compressed = b;
@@ -1089,6 +1094,15 @@ static char *subst_text(ld *l, const char *s, const var *vars, size_t nv)
     return out;
 }
 
+/* cJSON_ReplaceItemViaPointer keeps the old item's key only if the new one
+ * carries it. */
+static bool keep_key(cJSON *copy, const cJSON *old)
+{
+    if (!old->string) return true;
+    copy->string = strdup(old->string);
+    return copy->string != NULL;
+}
+
 static int subst(ld *l, cJSON *node, const var *vars, size_t nv)
 {
     for (cJSON *c = node->child; c;) {
@@ -1100,6 +1114,10 @@ static int subst(ld *l, cJSON *node, const var *vars, size_t nv)
             if (n > 2 && s[0] == '{' && s[n - 1] == '}') whole = var_find(vars, nv, s + 1, n - 2);
             if (whole) {
                 cJSON *copy = cJSON_Duplicate(whole, 1);
+                if (copy && !keep_key(copy, c)) {
+                    cJSON_Delete(copy);
+                    copy = NULL;
+                }
                 if (!copy || !cJSON_ReplaceItemViaPointer(node, c, copy)) {
                     cJSON_Delete(copy);
                     return fail(l, "template", "out of memory");
@@ -1109,6 +1127,10 @@ static int subst(ld *l, cJSON *node, const var *vars, size_t nv)
                 if (!t) return -1;
                 cJSON *copy = cJSON_CreateString(t);
                 free(t);
+                if (copy && !keep_key(copy, c)) {
+                    cJSON_Delete(copy);
+                    copy = NULL;
+                }
                 if (!copy || !cJSON_ReplaceItemViaPointer(node, c, copy)) {
                     cJSON_Delete(copy);
                     return fail(l, "template", "out of memory");

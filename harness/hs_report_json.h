@@ -1,0 +1,49 @@
+/* hs_report_json: report.json for a `wsprobe check` run.
+ *
+ * Owns: turning a finished run (target, options, cases and their results)
+ * into the JSON document reports/ renders (fields listed in issue 5 and, once
+ * written, reports/SCHEMA.md). Every byte that came from the server is made
+ * valid UTF-8 here (non-ASCII and control bytes become \xNN). */
+#ifndef HS_REPORT_JSON_H
+#define HS_REPORT_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/hs_case.h"
+#include "harness/hs_run.h"
+
+#define HS_REPORT_SCHEMA_VERSION 1
+
+typedef struct hs_report_info {
+    const char *target;
+    const char *agent; /* from the config, or NULL */
+    int64_t start_unix_ms;
+    int64_t duration_ms;
+    /* options, as given */
+    const char *const *cases;
+    size_t n_cases;
+    const char *const *exclude;
+    size_t n_exclude;
+    bool quick;
+    int jobs;
+    double timeout_s;
+    const char *const *headers;
+    size_t n_headers;
+    const char *origin;
+    const char *subprotocol;
+    bool insecure;
+    const char *expect_failures;
+    const bool *expected_failure; /* per case: listed in the baseline */
+    int exit_status;
+} hs_report_info;
+
+/* Writes dir/report.json (creating dir). 0, or -1 with err. */
+int hs_report_json_write(const char *dir, const hs_report_info *info, const hs_case *const *cases,
+                         const hs_result *results, size_t n, char *err, size_t errlen);
+/* The document as a string (caller frees), for tests and other writers. */
+char *hs_report_json_string(const hs_report_info *info, const hs_case *const *cases,
+                            const hs_result *results, size_t n);
+
+#endif
