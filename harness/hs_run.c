@@ -369,7 +369,9 @@ static void got_eof(run *s, const char *why)
     s->eof = true;
     hs_wire_note(&s->r->wire, "server closed TCP%s%s", why ? ": " : "", why ? why : "");
     if (s->r->tcp_closed_by[0] == 'n') s->r->tcp_closed_by = "server";
-    if (!s->close_received && (s->open || !s->have_response)) {
+    /* Before the response, a drop is judged by do_handshake once the bytes
+     * read with the EOF have been parsed. */
+    if (!s->close_received && s->open) {
         hs_event ev = {.kind = HS_EV_DROP, .t_ms = net_now_ms()};
         push_event(s, &ev);
     }
@@ -698,7 +700,12 @@ static void do_handshake(run *s, const hs_handshake *h, int64_t until)
                 return;
             }
         }
-        if (s->eof || net_now_ms() >= until) return;
+        if (s->eof) {
+            hs_event ev = {.kind = HS_EV_DROP, .t_ms = net_now_ms()};
+            push_event(s, &ev);
+            return;
+        }
+        if (net_now_ms() >= until) return;
         pump(s, until);
     }
     if (s->head.status == 101) check_upgrade(s);
