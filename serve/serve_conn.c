@@ -188,20 +188,27 @@ static bool inflate_frame(serve_conn *c, serve_ctx *x, const ws_frame *f, const 
     return true;
 }
 
-static void on_data(serve_conn *c, serve_ctx *x, const ws_frame *f, const uint8_t *p, size_t n)
+static void begin_message(serve_conn *c, const ws_frame *f)
 {
-    if (f->first) {
-        c->msg_opcode = f->opcode;
-        c->msg_compressed = (f->rsv & WS_RSV1) != 0;
-        ws_utf8_init(&c->utf8);
-        ws_buf_reset(&c->msg);
-    }
+    c->msg_opcode = f->opcode;
+    c->msg_compressed = (f->rsv & WS_RSV1) != 0;
+    ws_utf8_init(&c->utf8);
+    ws_buf_reset(&c->msg);
+}
+
+/* `checked`: leading payload bytes already validated while the frame was
+ * still arriving (see check_partial). */
+static void on_data(serve_conn *c, serve_ctx *x, const ws_frame *f, const uint8_t *p, size_t n,
+                    size_t checked)
+{
+    if (f->first && !checked) begin_message(c, f);
     bool whole = f->first && f->fin && !c->msg_compressed; /* echo straight from input */
     if (c->msg_compressed) {
         if (!inflate_frame(c, x, f, p, n)) return;
     } else {
         /* Fail-fast: each frame is checked when it arrives, not at message end. */
-        if (c->msg_opcode == WS_OP_TEXT && ws_utf8_feed(&c->utf8, p, n) == WS_UTF8_INVALID) {
+        if (c->msg_opcode == WS_OP_TEXT &&
+            ws_utf8_feed(&c->utf8, p + checked, n - checked) == WS_UTF8_INVALID) {
             conn_fail(c, x, WS_CLOSE_INVALID_DATA);
             return;
         }
@@ -240,7 +247,8 @@ static void on_close(serve_conn *c, serve_ctx *x, const uint8_t *p, size_t n)
     put_close(c, x, ci.has_code ? ci.code : 0);
 }
 
-static void on_frame(serve_conn *c, serve_ctx *x, const ws_frame *f, const uint8_t *p, size_t n)
+static void on_frame(serve_conn *c, serve_ctx *x, const ws_frame *f, const uint8_t *p, size_t n,
+                     size_t checked)
 {
     switch (f->opcode) {
     case WS_OP_PING:
@@ -252,8 +260,29 @@ static void on_frame(serve_conn *c, serve_ctx *x, const ws_frame *f, const uint8
         on_close(c, x, p, n);
         return;
     default:
-        on_data(c, x, f, p, n);
+        on_data(c, x, f, p, n, checked);
     }
+}
+
+/* A text frame whose header is in but whose payload is still arriving: the
+ * bytes present are unmasked and validated now (RFC 6455 §8.1 lets us fail as
+ * soon as the text is invalid; the conformance suite judges how soon). */
+static void check_partial(serve_conn *c, serve_ctx *x, const ws_frame *f, uint8_t *frame,
+                          size_t avail)
+{
+    if (f->header_len == 0 || avail <= f->header_len) return;
+    bool text = f->opcode == WS_OP_TEXT ||
+                (f->opcode == WS_OP_CONT && c->msg_opcode == WS_OP_TEXT && !c->msg_compressed);
+    if (!text || (f->rsv & WS_RSV1)) return; /* compressed text is checked once inflated */
+    uint64_t have = avail - f->header_len;
+    if (have <= c->checked) return;
+    if (f->opcode == WS_OP_TEXT && c->checked == 0) begin_message(c, f);
+    uint8_t *p = frame + f->header_len;
+    if (f->masked)
+        ws_mask_apply(p + c->checked, (size_t)(have - c->checked), f->mask_key, c->checked);
+    if (ws_utf8_feed(&c->utf8, p + c->checked, (size_t)(have - c->checked)) == WS_UTF8_INVALID)
+        conn_fail(c, x, WS_CLOSE_INVALID_DATA);
+    c->checked = have;
 }
 
 static size_t conn_frames(serve_conn *c, serve_ctx *x, uint8_t *buf, size_t len)
@@ -262,10 +291,13 @@ static size_t conn_frames(serve_conn *c, serve_ctx *x, uint8_t *buf, size_t len)
     c->need = 0;
     while (c->state == SC_OPEN && off < len) {
         ws_frame f;
-        f.header_len = 0;
         long r = ws_parser_feed(&c->parser, buf + off, len - off, &f);
         if (r == WS_NEED_MORE) {
-            if (f.header_len) c->need = f.header_len + (size_t)f.payload_len;
+            if (f.header_len) {
+                c->need = f.header_len + (size_t)f.payload_len;
+                if (f.masked) memcpy(f.mask_key, buf + off + f.header_len - 4, 4);
+                check_partial(c, x, &f, buf + off, len - off);
+            }
             break;
         }
         if (r < 0) {
@@ -274,9 +306,11 @@ static size_t conn_frames(serve_conn *c, serve_ctx *x, uint8_t *buf, size_t len)
         }
         uint8_t *payload = buf + off + f.header_len;
         size_t n = (size_t)f.payload_len;
-        if (f.masked) ws_mask_apply(payload, n, f.mask_key, 0);
+        size_t checked = (size_t)c->checked;
+        c->checked = 0;
+        if (f.masked) ws_mask_apply(payload + checked, n - checked, f.mask_key, checked);
         off += (size_t)r;
-        on_frame(c, x, &f, payload, n);
+        on_frame(c, x, &f, payload, n, checked);
     }
     return c->state == SC_OPEN ? off : len;
 }

@@ -45,6 +45,9 @@ typedef struct serve_ctx {
 typedef struct serve_conn {
     uint8_t state; /* enum serve_conn_state */
     size_t need;   /* after a partial frame: bytes from its start to its end */
+    /* Payload bytes of that partial text frame already unmasked and checked
+     * as UTF-8, so invalid text fails before the rest of the frame arrives. */
+    uint64_t checked;
     ws_parser parser;
     ws_pmd *pmd; /* permessage-deflate, NULL unless negotiated */
     ws_buf msg;  /* a fragmented or compressed message being assembled */
@@ -63,7 +66,9 @@ void serve_conn_free(serve_conn *c);
 
 /* Consumes input in state SC_HTTP or SC_OPEN and appends output to x->out.
  * Returns the bytes consumed; the rest (a partial head or frame) must be
- * offered again with more bytes after it. Payloads are unmasked in place. May
+ * offered again, unchanged, with more bytes after it (the payload of a partial
+ * text frame is unmasked and validated as it arrives). Payloads are unmasked
+ * in place. May
  * move the connection to SC_OPEN or SC_CLOSING; in SC_CLOSING all input is
  * consumed and ignored. */
 size_t serve_conn_input(serve_conn *c, serve_ctx *x, uint8_t *buf, size_t len);

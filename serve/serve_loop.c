@@ -242,10 +242,7 @@ static int flush_out(worker *w, conn *c)
 static int feed(worker *w, conn *c, uint8_t *data, size_t len, bool own_buffer)
 {
     uint8_t before = c->proto.state;
-    size_t used = 0;
-    /* A large frame arrives over many reads: parse only once it is whole. */
-    if (!(own_buffer && c->proto.need > len))
-        used = serve_conn_input(&c->proto, &w->ctx, data, len);
+    size_t used = serve_conn_input(&c->proto, &w->ctx, data, len);
     if (own_buffer) {
         ws_buf_consume(&c->in, used);
         if (!c->in.len && c->in.cap > IN_KEEP_MAX) ws_buf_free(&c->in);

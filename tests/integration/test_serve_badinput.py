@@ -151,6 +151,31 @@ def utf8_fail_fast():
                       frame(OP_CONT, b"\xce\xba\xed\xa0\x80more", fin=False), read_timeout=3.0)
 
 
+def utf8_fail_fast_within_frame():
+    # One text frame declaring 1000 bytes; only its first 12 arrive, with an
+    # invalid byte among them: the server must not wait for the other 988.
+    whole = frame(OP_TEXT, b"valid \xf8 bad" + b"x" * 987)
+    return fails_with(1007, whole[:8 + 12], read_timeout=3.0)
+
+
+def text_frame_in_pieces_ok():
+    """A 200 KB text frame written in odd-sized pieces (so the mask offset and
+    UTF-8 sequences straddle the boundaries) comes back intact."""
+    global expect_messages
+    text = ("ab€ " * 30000).encode()[:200003].decode("utf-8", "ignore").encode()
+    data = frame(OP_TEXT, text)
+    c = opened()
+    try:
+        for i in range(0, len(data), 4001):
+            c.send(data[i:i + 4001])
+            time.sleep(0.002)
+        _, _, op, payload = c.read_frame(10.0)
+        expect_messages += 1
+        expect(op == OP_TEXT and payload == text, f"op {op}, {len(payload)} bytes")
+    finally:
+        c.close()
+
+
 def utf8_split_across_frames_ok():
     global expect_messages
     c = opened()
@@ -238,7 +263,10 @@ def main():
             ("64-bit length with MSB set (2^63) -> 1002", len_2_63),
             ("length 2^62 -> 1009", len_2_62),
             ("invalid UTF-8 mid fragmented message -> 1007 before the end", utf8_fail_fast),
+            ("invalid UTF-8 early in a frame -> 1007 before the frame is complete",
+             utf8_fail_fast_within_frame),
             ("UTF-8 sequence split over three frames is fine", utf8_split_across_frames_ok),
+            ("200 KB text frame sent in odd-sized pieces echoed intact", text_frame_in_pieces_ok),
             ("text ending inside a UTF-8 sequence -> 1007", utf8_truncated_at_end),
             ("RSV1 without extension -> 1002", lambda: fails_with(1002, frame(OP_TEXT, b"x", rsv=4))),
             ("RSV2 -> 1002", lambda: fails_with(1002, frame(OP_BINARY, b"x", rsv=2))),
