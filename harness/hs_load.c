@@ -1098,6 +1098,8 @@ static char *subst_text(ld *l, const char *s, const var *vars, size_t nv)
  * carries it. */
 static bool keep_key(cJSON *copy, const cJSON *old)
 {
+    if (copy->string) cJSON_free(copy->string); /* Duplicate copied the param's own key */
+    copy->string = NULL;
     if (!old->string) return true;
     copy->string = strdup(old->string);
     return copy->string != NULL;
