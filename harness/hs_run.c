@@ -217,7 +217,7 @@ static void message_bytes(run *s, const uint8_t *p, size_t n)
 {
     if (s->msg_len < HS_PREVIEW) {
         size_t k = HS_PREVIEW - s->msg_len < n ? HS_PREVIEW - (size_t)s->msg_len : n;
-        memcpy(s->msg_preview + s->msg_len, p, k);
+        if (k) memcpy(s->msg_preview + s->msg_len, p, k);
     }
     s->msg_hash = hs_hash(s->msg_hash, p, n);
     s->msg_len += n;
@@ -290,7 +290,7 @@ static void close_frame(run *s, const uint8_t *payload, size_t n)
         ev.has_code = ci.has_code;
         ev.code = ci.code;
         ev.preview_len = ci.reason_len < HS_PREVIEW ? ci.reason_len : HS_PREVIEW;
-        memcpy(ev.preview, ci.reason, ev.preview_len);
+        if (ev.preview_len) memcpy(ev.preview, ci.reason, ev.preview_len);
     } else {
         s->close_malformed = true;
         snprintf(s->close_problem, sizeof s->close_problem, "%s", ws_close_strerror(rc));
@@ -333,7 +333,7 @@ static void handle_frame(run *s, const ws_frame *f, const uint8_t *payload)
                        .len = n,
                        .hash = hs_hash(HS_HASH_INIT, payload, n)};
         ev.preview_len = n < HS_PREVIEW ? n : HS_PREVIEW;
-        memcpy(ev.preview, payload, ev.preview_len);
+        if (ev.preview_len) memcpy(ev.preview, payload, ev.preview_len);
         push_event(s, &ev);
         return;
     }
@@ -458,7 +458,7 @@ static void track_outgoing(run *s, uint8_t op, bool fin, const uint8_t *p, size_
     }
     if (s->out_cur.len < HS_PREVIEW) {
         size_t k = HS_PREVIEW - s->out_cur.len < n ? HS_PREVIEW - (size_t)s->out_cur.len : n;
-        memcpy(s->out_cur.preview + s->out_cur.len, p, k);
+        if (k) memcpy(s->out_cur.preview + s->out_cur.len, p, k);
         s->out_cur.preview_len = (size_t)s->out_cur.len + k;
     }
     s->out_cur.hash = hs_hash(s->out_cur.hash, p, n);
