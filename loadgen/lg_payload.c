@@ -25,7 +25,7 @@ static uint32_t stamp_sum(uint64_t seq, uint64_t t, uint32_t conn, size_t len)
  * memory: the nibbles are spread one per byte, then turned into '0'..'9' or
  * 'a'..'f' all at once. Kept in registers: the stamp is built and checked
  * with whole-word stores and loads. */
-static uint64_t hex8w(uint32_t v)
+static inline __attribute__((always_inline)) uint64_t hex8w(uint32_t v)
 {
     uint64_t x = v;
     x = ((x & 0xFFFF0000u) << 16) | (x & 0xFFFFu);
