@@ -229,7 +229,12 @@ static void print_case(const check_opts *o, const hs_case *c, const hs_result *r
         printf("              closing: %s%s%s: %s\n", col(o, r->close_verdict),
                hs_verdict_name(r->close_verdict), rst(o), r->close_reason);
     if (o->verbose && (r->verdict != HS_OK || r->close_verdict != HS_OK)) {
-        if (r->wire.request) printf("              request:  %zu bytes\n", r->wire.request_len);
+        if (r->wire.response) {
+            char line[160];
+            size_t n = strcspn(r->wire.response, "\r\n");
+            hs_escape((const uint8_t *)r->wire.response, n, line, sizeof line);
+            printf("              response: %s\n", line);
+        }
         hs_wire_print(&r->wire, stdout, "              ");
     }
 }

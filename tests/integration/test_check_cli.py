@@ -1,0 +1,350 @@
+#!/usr/bin/python3
+"""wsprobe check / cases: exit statuses (2 usage and bad case files, 3 unreachable),
+selection, --config, --cases-dir, -j ordering, report.json, and servers that
+misbehave (silent, endless data, one huge frame, never closing TCP, control
+characters in what they send): each gets a verdict within the time limit and
+nothing raw reaches the terminal."""
+import base64
+import hashlib
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness_util import ROOT, WSPROBE, Results, free_port, serve  # noqa: E402
+
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+ENV = dict(os.environ, NO_COLOR="1")
+
+
+def run(*args, timeout=120):
+    t0 = time.monotonic()
+    p = subprocess.run([WSPROBE, *args], capture_output=True, text=True, timeout=timeout,
+                       cwd=ROOT, env=ENV, errors="replace")
+    p.elapsed = time.monotonic() - t0
+    return p
+
+
+# ---- small raw-socket servers that misbehave in one way each ----
+
+class RawServer:
+    """Accepts connections on 127.0.0.1 and runs `behave(conn)` in a thread each."""
+
+    def __init__(self, behave):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.behave = behave
+        self.stop = False
+        self.conns = []
+        threading.Thread(target=self.loop, daemon=True).start()
+
+    def loop(self):
+        self.sock.settimeout(0.2)
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.conns.append(c)
+            threading.Thread(target=self.safe, args=(c,), daemon=True).start()
+
+    def safe(self, c):
+        try:
+            self.behave(self, c)
+        except OSError:
+            pass
+
+    def close(self):
+        self.stop = True
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+        self.sock.close()
+
+    @property
+    def url(self):
+        return f"ws://127.0.0.1:{self.port}/"
+
+
+def upgrade(c, extra=""):
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        d = c.recv(4096)
+        if not d:
+            raise OSError("eof")
+        buf += d
+    key = ""
+    for line in buf.decode("latin-1").split("\r\n"):
+        if line.lower().startswith("sec-websocket-key:"):
+            key = line.split(":", 1)[1].strip()
+    acc = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
+    c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Accept: {acc}\r\n{extra}\r\n").encode("latin-1"))
+
+
+def read_frame(c):
+    def exact(n):
+        b = b""
+        while len(b) < n:
+            d = c.recv(n - len(b))
+            if not d:
+                raise OSError("eof")
+            b += d
+        return b
+    h = exact(2)
+    op, n = h[0] & 15, h[1] & 127
+    if n == 126:
+        n = struct.unpack("!H", exact(2))[0]
+    elif n == 127:
+        n = struct.unpack("!Q", exact(8))[0]
+    key = exact(4) if h[1] & 128 else b"\0\0\0\0"
+    data = bytes(b ^ key[i % 4] for i, b in enumerate(exact(n)))
+    return op, data
+
+
+def frame(op, data):
+    n = len(data)
+    if n < 126:
+        return bytes([0x80 | op, n]) + data
+    if n < 65536:
+        return bytes([0x80 | op, 126]) + struct.pack("!H", n) + data
+    return bytes([0x80 | op, 127]) + struct.pack("!Q", n) + data
+
+
+def silent(srv, c):
+    while not srv.stop and c.recv(4096):
+        pass
+
+
+def endless(srv, c):
+    upgrade(c)
+    chunk = frame(1, b"spam" * 16) * 64
+    t_end = time.monotonic() + 15
+    while not srv.stop and time.monotonic() < t_end:
+        c.sendall(chunk)
+
+
+def huge_frame(srv, c):
+    upgrade(c)
+    c.sendall(bytes([0x82, 127]) + struct.pack("!Q", 1 << 40))
+    t_end = time.monotonic() + 15
+    while not srv.stop and time.monotonic() < t_end:
+        c.sendall(b"\0" * 65536)
+
+
+def never_closes(srv, c):
+    upgrade(c)
+    while not srv.stop:
+        op, data = read_frame(c)
+        if op == 8:
+            c.sendall(frame(8, data))
+            while not srv.stop:  # keeps TCP open
+                time.sleep(0.1)
+            return
+        if op in (1, 2):
+            c.sendall(frame(op, data))
+
+
+def hostile_strings(srv, c):
+    upgrade(c, "Server: evil\xff\xfe<script>\r\n")
+    read_frame(c)
+    c.sendall(frame(1, b"\x1b]0;pwned\x07 \x1b[2J"))
+    c.sendall(frame(8, struct.pack("!H", 1000) + b"\x1b[31mred\x07"))
+    time.sleep(0.3)
+    c.close()
+
+
+def no_close_reply(srv, c):
+    upgrade(c)
+    while not srv.stop:
+        op, data = read_frame(c)
+        if op in (1, 2):
+            c.sendall(frame(op, data))
+
+
+def main():
+    r = Results()
+    tmp = tempfile.mkdtemp(prefix="wsprobe-cli-")
+
+    # ---- usage errors and unreachable targets ----
+    p = run("check", "http://127.0.0.1:1/")
+    r.check("bad URL: exit 2", p.returncode == 2, p.returncode)
+    r.check("bad URL: says so", "bad URL" in p.stderr, p.stderr)
+    p = run("check", "--bogus")
+    r.check("unknown option: exit 2", p.returncode == 2 and "unknown option" in p.stderr, p.stderr)
+    for args in (["-j", "0"], ["--timeout", "abc"], ["--header", "nocolon"]):
+        p = run("check", *args)
+        r.check(f"bad value {args}: exit 2", p.returncode == 2, (p.returncode, p.stderr))
+    port = free_port()
+    p = run("check", f"ws://127.0.0.1:{port}/")
+    r.check("refused: exit 3", p.returncode == 3, (p.returncode, p.stdout, p.stderr))
+    r.check("refused: one clear line", p.stderr.count("\n") == 1 and "cannot reach" in p.stderr
+            and "refused" in p.stderr, p.stderr)
+
+    bad = os.path.join(tmp, "bad")
+    os.mkdir(bad)
+    with open(os.path.join(bad, "50-bad.json"), "w") as f:
+        f.write('{"section": "50", "title": "bad", "cases": [{"id": "50.1", "title": "t", '
+                '"rfc": "r", "steps": [{"send": {"op": "txt"}}]}]}')
+    p = run("check", "--cases-dir", bad)
+    r.check("bad case file: exit 2", p.returncode == 2, p.returncode)
+    r.check("bad case file: names file, case and field",
+            "50-bad.json" in p.stderr and "case 50.1" in p.stderr and "steps[0].send.op" in p.stderr,
+            p.stderr)
+    p = run("cases", "--cases-dir", bad)
+    r.check("cases with a bad file: exit 2", p.returncode == 2, p.returncode)
+    dup = os.path.join(tmp, "dup")
+    os.mkdir(dup)
+    with open(os.path.join(dup, "x.json"), "w") as f:
+        f.write('{"section": "1", "title": "dup", "cases": [{"id": "1.1.1", "title": "t", '
+                '"rfc": "r", "steps": []}]}')
+    p = run("cases", "--cases-dir", dup)
+    r.check("duplicate id: exit 2 naming both files", p.returncode == 2 and
+            "defined twice" in p.stderr and "x.json" in p.stderr, p.stderr)
+
+    # ---- listing ----
+    p = run("cases")
+    lines = [l for l in p.stdout.splitlines() if l and not l.endswith(" cases")]
+    r.check("cases: lists id, title and RFC", p.returncode == 0 and len(lines) > 50 and
+            any(l.startswith("7.9.1 ") and "6455" in l for l in lines), p.stdout[:500])
+    p = run("cases", "7.9")
+    ids = [l.split()[0] for l in p.stdout.splitlines() if not l.endswith(" cases")]
+    r.check("cases PATTERN: prefix selects the family", ids and all(i.startswith("7.9.") for i in ids),
+            ids)
+    p = run("cases", "tag:slow")
+    ids = [l.split()[0] for l in p.stdout.splitlines() if not l.endswith(" cases")]
+    r.check("cases tag:slow: only 9.x", ids and all(i.startswith("9.") for i in ids), ids)
+
+    with serve(free_port()) as _:
+        pass  # serve starts and stops cleanly; the real one is below
+    sport = free_port()
+    with serve(sport):
+        surl = f"ws://127.0.0.1:{sport}/"
+        # ---- selection, config, user cases, order, report ----
+        rep1, rep8 = os.path.join(tmp, "j1"), os.path.join(tmp, "j8")
+        p1 = run("check", surl, "--cases", "1.*,7.*", "--exclude", "7.9.*", "-j", "1",
+                 "--report", rep1)
+        p8 = run("check", surl, "--cases", "1.*,7.*", "--exclude", "7.9.*", "-j", "8",
+                 "--report", rep8)
+        j1 = json.load(open(os.path.join(rep1, "report.json")))
+        j8 = json.load(open(os.path.join(rep8, "report.json")))
+        ids1 = [c["id"] for c in j1["cases"]]
+        r.check("selection: --cases and --exclude", ids1 and all(
+            i.startswith(("1.", "7.")) and not i.startswith("7.9.") for i in ids1), ids1)
+        r.check("-j 8 reports in catalogue order like -j 1",
+                ids1 == [c["id"] for c in j8["cases"]] and p1.returncode == p8.returncode == 0,
+                (p1.stdout[-500:], p8.stdout[-500:]))
+        c0 = j1["cases"][0]
+        r.check("report: top-level fields", all(k in j1 for k in (
+            "version", "tool", "target", "agent", "started", "duration_ms", "options",
+            "summary", "cases")), list(j1))
+        r.check("report: case fields", all(k in c0 for k in (
+            "id", "title", "rfc", "verdict", "close_verdict", "reason", "duration_ms",
+            "expected", "observed", "handshake", "wire")), list(c0))
+        r.check("report: handshake and wire log recorded",
+                c0["handshake"]["request"].startswith("GET ") and
+                "101" in c0["handshake"]["response"] and
+                any(w["dir"] == ">" and w["kind"] == "frame" for w in c0["wire"]) and
+                any(w["dir"] == "<" and w["kind"] == "frame" for w in c0["wire"]), c0["wire"][:4])
+        r.check("report: summary adds up", j1["summary"]["total"] == len(ids1) ==
+                sum(s["total"] for s in j1["summary"]["sections"]))
+        r.check("plain output without colour", "\x1b[" not in p1.stdout)
+        r.check("output ends like h2spec", " cases, " in p1.stdout and " ok, " in p1.stdout and
+                " non-strict, " in p1.stdout and " unimplemented, " in p1.stdout, p1.stdout[-300:])
+
+        cfg = os.path.join(tmp, "fuzzingclient.json")
+        with open(cfg, "w") as f:
+            json.dump({"outdir": "./reports/servers",
+                       "servers": [{"agent": "serve", "url": surl}],
+                       "cases": ["1.*"], "exclude-cases": ["1.2.*"],
+                       "exclude-agent-cases": {"serve": ["1.1.1"]}}, f)
+        repc = os.path.join(tmp, "cfg")
+        p = run("check", "--config", cfg, "--report", repc)
+        jc = json.load(open(os.path.join(repc, "report.json")))
+        idsc = [c["id"] for c in jc["cases"]]
+        r.check("--config: servers, cases, exclude-cases, exclude-agent-cases",
+                p.returncode == 0 and idsc and "1.1.1" not in idsc and
+                all(i.startswith("1.") and not i.startswith("1.2.") for i in idsc) and
+                jc["agent"] == "serve", (p.returncode, idsc[:5], p.stderr))
+
+        user = os.path.join(tmp, "user")
+        os.mkdir(user)
+        with open(os.path.join(user, "90-mine.json"), "w") as f:
+            json.dump({"section": "90", "title": "mine", "cases": [
+                {"id": "90.1", "title": "my own case", "rfc": "6455 §5.6", "steps": [
+                    {"send": {"op": "text", "payload": "mine"}},
+                    {"expect": {"message": {"op": "text", "payload": "mine"}}}]},
+                {"id": "90.2", "title": "a case that must fail", "rfc": "6455 §5.6", "steps": [
+                    {"send": {"op": "text", "payload": "mine"}},
+                    {"expect": {"close": 1002}}]}]}, f)
+        p = run("check", surl, "--cases-dir", user, "--cases", "90")
+        r.check("--cases-dir: user cases run; a FAILED gives exit 1",
+                p.returncode == 1 and "90.2" in p.stdout and
+                "expected close 1002, got echo of 4 bytes" in p.stdout, p.stdout)
+        base = os.path.join(tmp, "baseline.txt")
+        with open(base, "w") as f:
+            f.write("# known\n90.2  # documented\n")
+        p = run("check", surl, "--cases-dir", user, "--cases", "90", "--expect-failures", base)
+        r.check("--expect-failures: baseline failure gives exit 0",
+                p.returncode == 0 and "expected failure" in p.stdout, p.stdout)
+
+    # ---- misbehaving servers get verdicts within the limits ----
+    def one(behave, case, *extra):
+        srv = RawServer(behave)
+        try:
+            d = os.path.join(tmp, behave.__name__)
+            p = run("check", srv.url, "--cases", case, "--timeout", "1", "--report", d, *extra,
+                    timeout=60)
+            rep = json.load(open(os.path.join(d, "report.json")))
+            return p, rep["cases"][0]
+        finally:
+            srv.close()
+
+    p, c = one(silent, "1.1.1")
+    r.check("silent server: FAILED within the limit",
+            p.returncode == 1 and c["verdict"] == "FAILED" and "no response" in c["reason"] and
+            p.elapsed < 8, (p.elapsed, c["reason"]))
+    p, c = one(endless, "1.1.1")
+    r.check("endless data: FAILED, closing FAILED, bounded time",
+            p.returncode == 1 and c["verdict"] == "FAILED" and
+            ("unexpected" in c["reason"] or "expected echo" in c["reason"]),
+            (c["reason"], c["close_reason"]))
+    r.check("endless data: finished within the limits", p.elapsed < 10 and
+            c["close_verdict"] == "FAILED", (p.elapsed, c["close_reason"]))
+    r.check("endless data: wire log capped with a note", len(c["wire"]) <= 2000 and
+            c["wire_truncated"] > 0, (len(c["wire"]), c["wire_truncated"]))
+    p, c = one(huge_frame, "1.1.1")
+    r.check("2^40-byte frame: FAILED as a violation, not a hang",
+            c["verdict"] == "FAILED" and "over" in c["reason"] and p.elapsed < 10,
+            (p.elapsed, c["reason"]))
+    p, c = one(never_closes, "1.1.1")
+    r.check("server never closes TCP: case OK, closing FAILED",
+            c["verdict"] == "OK" and c["close_verdict"] == "FAILED" and
+            "did not close TCP" in c["close_reason"] and p.returncode == 1 and p.elapsed < 10,
+            (c["verdict"], c["close_reason"], p.elapsed))
+    p, c = one(no_close_reply, "1.1.1")
+    r.check("server never answers our close: closing FAILED",
+            c["close_verdict"] == "FAILED" and "no close frame" in c["close_reason"],
+            c["close_reason"])
+    p, c = one(hostile_strings, "1.1.1", "-v")
+    r.check("control characters from the server are escaped on the terminal",
+            "\x1b" not in p.stdout and "\x07" not in p.stdout and "\\x1b" in p.stdout and
+            "\\xff" in p.stdout,
+            p.stdout[-1500:])
+    r.check("control characters escaped in report.json", "\x1b" not in json.dumps(c, ensure_ascii=False)
+            and "\\x1b" in c["reason"] + "".join(c["observed"]), c["reason"])
+    r.finish()
+
+
+main()
