@@ -11,5 +11,6 @@ int serve_main(int argc, char **argv);
 int check_main(int argc, char **argv);
 int cases_main(int argc, char **argv);
 int load_main(int argc, char **argv);
+int report_main(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"check", check_main, "run the conformance cases against a server"},
     {"cases", cases_main, "list the case catalogue with RFC references"},
     {"load", load_main, "load a server: throughput, honest latency, integrity"},
+    {"report", report_main, "render, compare, diff and merge report.json files"},
 };
 
 static void usage(FILE *out)
