@@ -1,8 +1,7 @@
 #!/usr/bin/python3
-"""wsprobe check against real servers: its own `wsprobe serve`, python3-websockets
-and node-ws (both pass Autobahn). No FAILED on serve; on the two peers, exactly
-the cases in tests/integration/check_baselines/ fail (each is a documented RFC
-deviation), and --expect-failures turns the exit status to 0."""
+"""wsprobe check against real servers: its own `wsprobe serve` (the whole quick
+catalogue) and python3-websockets and node-ws (the sections they pass in
+Autobahn): no FAILED anywhere."""
 import json
 import os
 import subprocess
@@ -12,7 +11,10 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness_util import PYTHON, ROOT, WSPROBE, Proc, Results, free_port, serve  # noqa: E402
 
-BASELINES = os.path.join(ROOT, "tests", "integration", "check_baselines")
+# Sections both peers pass in Autobahn's own runs; a FAILED here is a harness
+# bug until shown otherwise. (Sections 0, 13 and 14 are judged against these
+# peers by the catalogue's own tests, with their findings written down there.)
+AUTOBAHN_SECTIONS = "1,2,3,4,5,6,7,12"
 
 PY_ECHO = r'''
 import asyncio, sys, websockets
@@ -51,16 +53,6 @@ def failed_ids(report):
                   if c["verdict"] == "FAILED" or c["close_verdict"] == "FAILED")
 
 
-def baseline_ids(name):
-    ids = []
-    with open(os.path.join(BASELINES, name)) as f:
-        for line in f:
-            line = line.split("#")[0].strip()
-            if line:
-                ids.append(line)
-    return sorted(ids)
-
-
 def main():
     r = Results()
     tmp = tempfile.mkdtemp(prefix="wsprobe-peers-")
@@ -86,28 +78,22 @@ def main():
     node_js = os.path.join(tmp, "echo.js")
     with open(node_js, "w") as f:
         f.write(NODE_ECHO)
-    peers = [("python3-websockets", [PYTHON, "-c", PY_ECHO], "python-websockets.txt"),
-             ("node-ws", ["node", node_js], "node-ws.txt")]
-    for name, argv, baseline in peers:
+    peers = [("python3-websockets", [PYTHON, "-c", PY_ECHO]), ("node-ws", ["node", node_js])]
+    for name, argv in peers:
         port = free_port()
         with Proc(argv + [str(port)], port=port, log=os.path.join(tmp, name + ".log")):
             url = f"ws://127.0.0.1:{port}/"
-            p, rep = check(url, "--quick")
-            ran = {c["id"] for c in rep["cases"]}
-            want = [i for i in baseline_ids(baseline) if i in ran]
+            p, rep = check(url, "--quick", "--cases", AUTOBAHN_SECTIONS)
             got = failed_ids(rep)
-            r.check(f"{name}: FAILED exactly on the documented deviations", got == want,
-                    f"got {got}, want {want}\n" + p.stdout[-3000:])
-            r.check(f"{name}: exit 1 without the baseline", p.returncode == 1, p.returncode)
-            r.check(f"{name}: the compression seed cases ran compressed",
-                    all(c["verdict"] == "OK" for c in rep["cases"] if c["section"] == "12"),
+            r.check(f"{name}: no FAILED in the Autobahn sections", got == [] and p.returncode == 0,
+                    f"got {got}\n" + p.stdout[-3000:])
+            r.check(f"{name}: every section ran",
+                    {c["section"] for c in rep["cases"]} == set(AUTOBAHN_SECTIONS.split(",")),
+                    {c["section"] for c in rep["cases"]})
+            r.check(f"{name}: the compression cases ran compressed",
+                    all(c["verdict"] == "OK" for c in rep["cases"] if c["id"].startswith("12.1.")),
                     [(c["id"], c["verdict"], c["reason"]) for c in rep["cases"]
-                     if c["section"] == "12"])
-            p2, rep2 = check(url, "--quick", "--expect-failures", os.path.join(BASELINES, baseline))
-            r.check(f"{name}: exit 0 with the baseline", p2.returncode == 0,
-                    p2.stdout[-1500:])
-            r.check(f"{name}: baseline marks expected failures",
-                    sorted(c["id"] for c in rep2["cases"] if c["expected_failure"]) == want)
+                     if c["id"].startswith("12.1.") and c["verdict"] != "OK"])
     r.finish()
 
 
