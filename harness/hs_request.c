@@ -8,6 +8,7 @@
 
 #include "ws/ws_buf.h"
 #include "ws/ws_handshake.h"
+#include "ws/ws_http.h"
 
 #define MAX_LINES   128
 #define MAX_REQUEST (4u << 20)
@@ -157,6 +158,33 @@ static int build_raw(const hs_handshake *h, const hs_run_opts *o, const char *ke
     return rc;
 }
 
+/* What a raw request offered, if it parses as HTTP, so the response can be
+ * judged against it like a built one. */
+static void offered_in_raw(const ws_buf *b, hs_request *out)
+{
+    ws_http_header hdrs[MAX_LINES];
+    ws_http_head head = {.headers = hdrs, .max_headers = MAX_LINES};
+    if (ws_http_parse_request((const char *)b->data, b->len, &head, MAX_REQUEST) <= 0) return;
+    const char *names[] = {"Sec-WebSocket-Key", "Sec-WebSocket-Protocol",
+                           "Sec-WebSocket-Extensions"};
+    char *dst[] = {out->key, out->subprotocols, out->extensions};
+    size_t cap[] = {sizeof out->key, sizeof out->subprotocols, sizeof out->extensions};
+    for (size_t k = 0; k < 3; k++) {
+        size_t o = 0;
+        for (size_t i = 0; i < head.num_headers; i++) {
+            if (strncasecmp(hdrs[i].name, names[k], hdrs[i].name_len) ||
+                strlen(names[k]) != hdrs[i].name_len)
+                continue;
+            if (k == 0) o = 0; /* the key: the first one counts */
+            int n = snprintf(dst[k] + o, cap[k] - o, "%s%.*s", o ? ", " : "",
+                             (int)hdrs[i].value_len, hdrs[i].value);
+            if (n < 0 || (size_t)n >= cap[k] - o) break;
+            o += (size_t)n;
+            if (k == 0) break;
+        }
+    }
+}
+
 int hs_request_build(const hs_handshake *h, const hs_run_opts *o, hs_request *out, char *err,
                      size_t errlen)
 {
@@ -174,6 +202,7 @@ int hs_request_build(const hs_handshake *h, const hs_run_opts *o, hs_request *ou
     if (h && h->has_raw) {
         rc = build_raw(h, o, h->key ? h->key : key, &b);
         snprintf(out->key, sizeof out->key, "%s", h->key ? h->key : key);
+        if (rc == 0) offered_in_raw(&b, out);
     } else {
         rc = default_lines(&ls, o, key);
         if (h && h->key) {
