@@ -20,6 +20,7 @@
 #include "harness/hs_run.h"
 #include "harness/hs_select.h"
 #include "harness/hs_wire.h"
+#include "reports/rp_write.h"
 #include "net/net.h"
 #include "ws/ws_url.h"
 
@@ -413,7 +414,8 @@ static int run_target(const check_opts *o, const hs_catalogue *cat, const target
                                .expect_failures = o->expect_failures,
                                .expected_failure = base,
                                .exit_status = status};
-        if (hs_report_json_write(report_dir, &info, sel, res, n, err, sizeof err) != 0) {
+        if (hs_report_json_write(report_dir, &info, sel, res, n, err, sizeof err) != 0 ||
+            rp_write_dir(report_dir, err, sizeof err) != 0) {
             fprintf(stderr, "wsprobe: %s\n", err);
             status = 2;
         } else {

@@ -23,6 +23,7 @@
 #include "loadgen/lg_scenario.h"
 #include "loadgen/lg_threshold.h"
 #include "loadgen/lg_worker.h"
+#include "reports/rp_write.h"
 
 static lg_run *volatile g_run;
 static volatile sig_atomic_t g_signals;
@@ -391,7 +392,8 @@ int load_main(int argc, char **argv)
         free(text);
     }
     if (o->report_dir && j) {
-        if (lg_report_write(o->report_dir, j, err, sizeof err) < 0) {
+        if (lg_report_write(o->report_dir, j, err, sizeof err) < 0 ||
+            rp_write_dir(o->report_dir, err, sizeof err) != 0) {
             fprintf(stderr, "wsprobe load: %s\n", err);
             if (code == 0) code = 2;
         } else {

@@ -52,3 +52,10 @@ int rp_write_all(const char *dir, const char *json_path, char *err, size_t errle
     rp_report_free(&r);
     return rc;
 }
+
+int rp_write_dir(const char *dir, char *err, size_t errlen)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    return rp_write_all(dir, path, err, errlen);
+}

@@ -15,6 +15,9 @@
 /* Reads json_path and writes the other files into dir (which must exist).
  * 0, or -1 with err. */
 int rp_write_all(const char *dir, const char *json_path, char *err, size_t errlen);
+/* rp_write_all(dir, "dir/report.json"): the call `check --report` and
+ * `load --report` make after writing report.json. */
+int rp_write_dir(const char *dir, char *err, size_t errlen);
 /* The same from a loaded report. */
 int rp_write_report(const char *dir, const rp_report *r, char *err, size_t errlen);
 
