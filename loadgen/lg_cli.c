@@ -7,8 +7,10 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *const SCENARIOS[] = {"echo", "idle", "churn", "broadcast", "script"};
@@ -20,54 +22,63 @@ const char *lg_scenario_name(int kind)
 
 void lg_cli_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: wsprobe load [options] URL\n"
-            "\n"
-            "Loads a WebSocket server and measures it: throughput, honest latency\n"
-            "(open loop from the intended send time), data integrity, errors by class.\n"
-            "URL is ws://host[:port]/path or wss://...\n"
-            "\n"
-            "scenario:\n"
-            "  -s, --scenario NAME      echo (default), idle, churn, broadcast, script\n"
-            "  -c, --connections N      concurrent connections (default 10)\n"
-            "  -t, --threads N          worker threads (default: number of cores)\n"
-            "  -d, --duration TIME      how long to run (default 10s; 0 with --messages)\n"
-            "      --warmup TIME        excluded from latency and rates (default 0)\n"
-            "  -n, --messages N         stop after N messages sent\n"
-            "  -k, --inflight K         messages in flight per connection (default 1)\n"
-            "  -r, --rate R             open loop: R msgs/s in total, spread evenly\n"
-            "                           (default: closed loop, next send on each echo)\n"
-            "      --size N|MIN-MAX     payload bytes, >= 40 (default 64)\n"
-            "      --binary             binary messages (default text)\n"
-            "      --connect-rate R     new connections per second (default unlimited)\n"
-            "      --stages LIST        ramp, e.g. 10s:1000,30s:10000,10s:0 (sets duration)\n"
-            "      --reconnect          reopen a connection after it fails or closes\n"
-            "      --reconnect-delay T  first delay, doubled up to 5s (default 100ms)\n"
-            "      --ping-interval T    idle: ping every T per connection (default 1s)\n"
-            "      --senders M          broadcast: connections that publish (default 1)\n"
-            "      --subscribe TEXT     sent by every connection once open\n"
-            "      --script FILE        script: JSON steps per connection\n"
-            "      --churn-echo         churn: one echo before closing\n"
-            "connection:\n"
-            "  -H, --header 'N: V'      extra request header (repeatable)\n"
-            "      --subprotocol LIST   Sec-WebSocket-Protocol offer\n"
-            "      --origin ORIGIN      Origin header\n"
-            "      --deflate            offer permessage-deflate\n"
-            "      --source-ips LIST    bind to these addresses in turn: a,b,c or A-B\n"
-            "      --cacert FILE        trust these CAs for wss\n"
-            "      --insecure           do not verify the server certificate\n"
-            "      --connect-timeout T  TCP connect (default 5s)\n"
-            "      --handshake-timeout T  TLS + upgrade (default 5s)\n"
-            "      --message-timeout T  an echo later than this is lost (default 5s)\n"
-            "      --max-message N      largest message accepted (default 64 MiB)\n"
-            "output:\n"
-            "      --report DIR         write DIR/report.json\n"
-            "      --json               print the JSON report on stdout\n"
-            "      --progress / --no-progress  live line each second (default: on a TTY)\n"
-            "      --threshold EXPR     e.g. 'p99<20ms' 'error_rate<0.1%%' 'lost==0'\n"
-            "                           (repeatable; exit 1 naming those missed)\n"
-            "\n"
-            "Exit: 0 ok, 1 a threshold missed, 2 usage, 3 target unreachable, 130 interrupted.\n");
+    fprintf(
+        out,
+        "usage: wsprobe load [options] URL\n"
+        "\n"
+        "Loads a WebSocket server and measures it: throughput, honest latency\n"
+        "(open loop from the intended send time), data integrity, errors by class.\n"
+        "URL is ws://host[:port]/path or wss://...\n"
+        "\n"
+        "scenario:\n"
+        "  -s, --scenario NAME      echo (default), idle, churn, broadcast, script\n"
+        "  -c, --connections N      concurrent connections (default 10)\n"
+        "  -t, --threads N          worker threads (default: number of cores)\n"
+        "  -d, --duration TIME      how long to run (default 10s; 0 with --messages)\n"
+        "      --warmup TIME        excluded from latency and rates (default 0)\n"
+        "  -n, --messages N         stop after N messages sent\n"
+        "  -k, --inflight K         messages in flight per connection (default 1)\n"
+        "  -r, --rate R             open loop: R msgs/s in total, spread evenly\n"
+        "                           (default: closed loop, next send on each echo)\n"
+        "      --size N|MIN-MAX     payload bytes, >= 40 (default 64)\n"
+        "      --binary             binary messages (default text)\n"
+        "      --connect-rate R     new connections per second (default unlimited)\n"
+        "      --stages LIST        ramp, e.g. 10s:1000,30s:10000,10s:0 (sets duration)\n"
+        "      --reconnect          reopen a connection after it fails or closes\n"
+        "      --reconnect-delay T  first delay, doubled up to 5s (default 100ms)\n"
+        "      --ping-interval T    idle: ping every T per connection (default 1s)\n"
+        "      --senders M          broadcast: connections that publish (default 1)\n"
+        "      --subscribe TEXT     sent by every connection once open\n"
+        "      --script FILE        script: JSON steps per connection\n"
+        "      --churn-echo         churn: one echo before closing\n"
+        "connection:\n"
+        "  -H, --header 'N: V'      extra request header (repeatable)\n"
+        "      --subprotocol LIST   Sec-WebSocket-Protocol offer\n"
+        "      --origin ORIGIN      Origin header\n"
+        "      --deflate            offer permessage-deflate\n"
+        "      --source-ips LIST    bind to these addresses in turn: a,b,c or A-B\n"
+        "      --cacert FILE        trust these CAs for wss\n"
+        "      --insecure           do not verify the server certificate\n"
+        "      --connect-timeout T  TCP connect (default 5s)\n"
+        "      --handshake-timeout T  TLS + upgrade (default 5s)\n"
+        "      --message-timeout T  an echo later than this is lost (default 5s)\n"
+        "      --max-message N      largest message accepted (default 64 MiB)\n"
+        "many machines (see deploy/README.md):\n"
+        "      --shard I/N          be shard I of N (1-based, 1 <= I <= N): take this shard's\n"
+        "                           share of -c, --stages, -r, --connect-rate and -n, and\n"
+        "                           connection ids after those of shards 1..I-1\n"
+        "      --start-at TIME      wait until TIME, then start: RFC 3339 (2026-01-01T12:00:00Z),\n"
+        "                           unix seconds, or +DURATION from now; refused when more\n"
+        "                           than 1 s in the past (merge shards with wsprobe report "
+        "--merge)\n"
+        "output:\n"
+        "      --report DIR         write DIR/report.json\n"
+        "      --json               print the JSON report on stdout\n"
+        "      --progress / --no-progress  live line each second (default: on a TTY)\n"
+        "      --threshold EXPR     e.g. 'p99<20ms' 'error_rate<0.1%%' 'lost==0'\n"
+        "                           (repeatable; exit 1 naming those missed)\n"
+        "\n"
+        "Exit: 0 ok, 1 a threshold missed, 2 usage, 3 target unreachable, 130 interrupted.\n");
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -101,6 +112,79 @@ int lg_parse_duration(const char *s, int64_t *ns)
     if (v * mul > 9e18) return -1;
     *ns = (int64_t)(v * mul);
     return 0;
+}
+
+/* Unix seconds, maybe with a fraction: "1767268800" or "1767268800.25". */
+static int parse_unix_time(const char *s, int64_t *at)
+{
+    const char *p = s;
+    while (*p >= '0' && *p <= '9') p++;
+    if (p == s || p - s > 11 || (*p && *p != '.')) return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end || errno || !isfinite(v)) return -1;
+    *at = (int64_t)(v * 1e9 + 0.5);
+    return 0;
+}
+
+/* RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm). */
+static int parse_rfc3339(const char *s, int64_t *at)
+{
+    int y, mo, d, h, mi, sec, used = 0;
+    char t;
+    if (strlen(s) < 20 ||
+        sscanf(s, "%4d-%2d-%2d%c%2d:%2d:%2d%n", &y, &mo, &d, &t, &h, &mi, &sec, &used) != 7 ||
+        used != 19 || (t != 'T' && t != 't' && t != ' '))
+        return -1;
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = sec};
+    struct tm back = tm;
+    time_t secs = timegm(&back);
+    /* timegm normalises 31 April into 1 May: such a date was not a real one. */
+    if (secs == (time_t)-1 || back.tm_mday != d || back.tm_mon != mo - 1 || h > 23 || mi > 59 ||
+        sec > 59)
+        return -1;
+    const char *p = s + used;
+    int64_t frac = 0, scale = 1000000000;
+    if (*p == '.') {
+        if (!(p[1] >= '0' && p[1] <= '9')) return -1;
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            if (scale > 1) frac += (*p - '0') * (scale /= 10);
+    }
+    int64_t offset = 0;
+    if ((*p == 'Z' || *p == 'z') && !p[1]) {
+        offset = 0;
+    } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
+        int oh, om;
+        if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59) return -1;
+        offset = (*p == '+' ? 1 : -1) * ((int64_t)oh * 3600 + om * 60);
+    } else {
+        return -1;
+    }
+    *at = ((int64_t)secs - offset) * 1000000000 + frac;
+    return 0;
+}
+
+int lg_parse_wall_time(const char *s, int64_t now_ns, int64_t *at)
+{
+    if (*s == '+') {
+        int64_t ns;
+        if (lg_parse_duration(s + 1, &ns)) return -1;
+        *at = now_ns + ns;
+        return 0;
+    }
+    if (!parse_unix_time(s, at)) return 0;
+    return parse_rfc3339(s, at);
+}
+
+uint64_t lg_shard_share(uint64_t total, uint32_t i, uint32_t n)
+{
+    return total / n + (i - 1 < total % n ? 1 : 0);
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -219,6 +303,43 @@ static int parse_sources(const char *s, lg_opts *o, char *err, size_t errlen)
     return 0;
 }
 
+/* "I/N", 1-based. */
+static int parse_shard(const char *s, lg_opts *o, char *err, size_t errlen)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", s);
+    char *slash = strchr(buf, '/');
+    uint64_t i, n;
+    if (!slash) return fail(err, errlen, "--shard: '%s' is not I/N (e.g. 2/3)", s);
+    *slash = 0;
+    if (parse_u64(buf, 100000, &i) || parse_u64(slash + 1, 100000, &n) || n == 0)
+        return fail(err, errlen, "--shard: '%s' is not I/N with N from 1 to 100000", s);
+    if (i < 1 || i > n)
+        return fail(err, errlen, "--shard: '%s': shards are numbered 1 to %llu", s,
+                    (unsigned long long)n);
+    o->shard_index = (uint32_t)i;
+    o->shard_count = (uint32_t)n;
+    return 0;
+}
+
+static int parse_start_at(const char *s, lg_opts *o, char *err, size_t errlen)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, at;
+    if (lg_parse_wall_time(s, now, &at))
+        return fail(err, errlen,
+                    "--start-at: '%s' is not a time (2026-01-01T12:00:00Z, unix seconds, or +10s)",
+                    s);
+    if (at < now - 1000000000)
+        return fail(err, errlen, "--start-at: '%s' is %.1f s in the past", s,
+                    (double)(now - at) / 1e9);
+    if (at > now + 86400 * (int64_t)1000000000)
+        return fail(err, errlen, "--start-at: '%s' is more than 24 hours away", s);
+    o->start_at_ns = at;
+    return 0;
+}
+
 enum {
     O_WARMUP = 256,
     O_SIZE,
@@ -248,6 +369,8 @@ enum {
     O_NO_PROGRESS,
     O_THRESHOLD,
     O_ID_BASE,
+    O_SHARD,
+    O_START_AT,
 };
 
 static const struct option LONGOPTS[] = {
@@ -288,6 +411,8 @@ static const struct option LONGOPTS[] = {
     {"no-progress", no_argument, 0, O_NO_PROGRESS},
     {"threshold", required_argument, 0, O_THRESHOLD},
     {"id-base", required_argument, 0, O_ID_BASE},
+    {"shard", required_argument, 0, O_SHARD},
+    {"start-at", required_argument, 0, O_START_AT},
     {0, 0, 0, 0},
 };
 
@@ -431,6 +556,10 @@ static int apply(lg_opts *o, int opt, const char *arg, const char *name, char *e
             return fail(err, errlen, "--id-base: '%s' is not a number", arg);
         o->id_base = (uint32_t)u;
         return 0;
+    case O_SHARD:
+        return parse_shard(arg, o, err, errlen);
+    case O_START_AT:
+        return parse_start_at(arg, o, err, errlen);
     }
     /* The rest take a duration. */
     if (lg_parse_duration(arg, &ns))
@@ -463,6 +592,55 @@ static int apply(lg_opts *o, int opt, const char *arg, const char *name, char *e
     return 0;
 }
 
+/* Connection slots of shard i: its share of -c, or its largest stage target. */
+static uint64_t shard_slots(const lg_opts *o, uint32_t i, uint32_t n)
+{
+    if (!o->n_stages) return lg_shard_share(o->connections, i, n);
+    uint64_t most = 0;
+    for (int s = 0; s < o->n_stages; s++) {
+        uint64_t t = lg_shard_share(o->stages[s].target, i, n);
+        if (t > most) most = t;
+    }
+    return most;
+}
+
+/* Cuts the whole load's numbers down to this shard's share; the shares of
+ * all N shards add up to the numbers given. */
+static int shard_split(lg_opts *o, char *err, size_t errlen)
+{
+    uint32_t i = o->shard_index, n = o->shard_count;
+    if (o->scenario == LG_SC_BROADCAST)
+        return fail(err, errlen,
+                    "--shard: the broadcast scenario cannot be sharded (a receiver judges what "
+                    "it gets against its own process's publishers and clock)");
+    uint64_t before = 0, mine = shard_slots(o, i, n);
+    for (uint32_t j = 1; j < i; j++) before += shard_slots(o, j, n);
+    if (mine == 0)
+        return fail(err, errlen,
+                    "--shard %u/%u: %u connections cannot be split into %u shards "
+                    "(each needs at least one)",
+                    i, n, o->connections, n);
+    if ((uint64_t)o->id_base + before + mine > UINT32_MAX)
+        return fail(err, errlen, "--shard: --id-base plus the connections exceed 2^32 ids");
+    for (int s = 0; s < o->n_stages; s++)
+        o->stages[s].target = (uint32_t)lg_shard_share(o->stages[s].target, i, n);
+    o->connections = (uint32_t)mine;
+    o->id_base += (uint32_t)before;
+    if (o->messages) {
+        if (o->messages < n)
+            return fail(err, errlen, "--shard: --messages %llu cannot be split into %u shards",
+                        (unsigned long long)o->messages, n);
+        o->messages = lg_shard_share(o->messages, i, n);
+    }
+    /* A whole rate splits into whole shares (1000 over 3: 334, 333, 333). */
+    if (o->rate >= n && o->rate == floor(o->rate) && o->rate < 1e15)
+        o->rate = (double)lg_shard_share((uint64_t)o->rate, i, n);
+    else
+        o->rate /= n;
+    o->connect_rate /= n;
+    return 0;
+}
+
 /* Checks the options against each other once all are known. */
 static int check(lg_opts *o, char *err, size_t errlen)
 {
@@ -478,6 +656,7 @@ static int check(lg_opts *o, char *err, size_t errlen)
         if (most == 0) return fail(err, errlen, "--stages: no stage has any connections");
         o->connections = most;
     }
+    if (o->shard_count && shard_split(o, err, errlen)) return LG_CLI_ERROR;
     if (o->duration_ns < 0) o->duration_ns = o->messages ? 0 : 10000000000;
     if (o->duration_ns == 0 && !o->messages)
         return fail(err, errlen, "--duration 0 needs --messages N to know when to stop");

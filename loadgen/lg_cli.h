@@ -75,6 +75,12 @@ typedef struct lg_opts {
     bool insecure;
     uint64_t max_message;
     uint32_t id_base; /* added to connection ids (shards) */
+    /* --shard I/N, 1-based: this process runs shard I of N (0/0: not sharded).
+     * lg_cli_parse has already cut connections, stages, rate, connect rate
+     * and messages down to this shard's share and moved id_base past the
+     * connection ids of shards 1..I-1. */
+    uint32_t shard_index, shard_count;
+    int64_t start_at_ns; /* --start-at, CLOCK_REALTIME ns; 0: start at once */
 } lg_opts;
 
 enum { LG_CLI_OK = 0, LG_CLI_HELP = 1, LG_CLI_ERROR = -1 };
@@ -85,6 +91,13 @@ void lg_cli_usage(FILE *out);
 
 /* "10s", "250ms", "1.5m", "100us", "2h"; a bare number is seconds. */
 int lg_parse_duration(const char *s, int64_t *ns);
+/* A wall-clock time: RFC 3339 ("2026-01-01T12:00:00Z", fractions and
+ * +hh:mm offsets allowed), unix seconds ("1767268800", "1767268800.5"), or
+ * "+DURATION" after now_ns. CLOCK_REALTIME ns into *at; 0 or -1. */
+int lg_parse_wall_time(const char *s, int64_t now_ns, int64_t *at);
+/* Shard i's (1-based) share of total split n ways: total/n, plus one for the
+ * first total%n shards, so the shares add up to total exactly. */
+uint64_t lg_shard_share(uint64_t total, uint32_t i, uint32_t n);
 const char *lg_scenario_name(int kind);
 
 #endif

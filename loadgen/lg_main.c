@@ -85,7 +85,38 @@ static int raise_nofile(uint32_t conns, int threads, char *err, size_t errlen)
     return 0;
 }
 
-/* One source address reaches one target through the ephemeral port range. */
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Ports of ip_local_reserved_ports ("8080,9000-9010") inside [lo, hi]: the
+ * kernel never picks them as ephemeral ports. */
+static long reserved_in(long lo, long hi)
+{
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_reserved_ports", "r");
+    char line[4096] = "";
+    if (!f) return 0;
+    if (!fgets(line, sizeof line, f)) line[0] = 0;
+    fclose(f);
+    long n = 0;
+    for (char *save = NULL, *tok = strtok_r(line, ",\n", &save); tok;
+         tok = strtok_r(NULL, ",\n", &save)) {
+        long a, b;
+        int k = sscanf(tok, "%ld-%ld", &a, &b);
+        if (k < 1) continue;
+        if (k == 1) b = a;
+        if (a < lo) a = lo;
+        if (b > hi) b = hi;
+        if (b >= a) n += b - a + 1;
+    }
+    return n;
+}
+
+/* One source address reaches one target through the ephemeral port range,
+ * less the reserved ports. With --source-ips the run says what that allows. */
 static int check_ports(const lg_opts *o, char *err, size_t errlen)
 {
     FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
@@ -94,8 +125,20 @@ static int check_ports(const lg_opts *o, char *err, size_t errlen)
         if (fscanf(f, "%ld %ld", &lo, &hi) != 2) lo = 32768, hi = 60999;
         fclose(f);
     }
-    uint64_t per = (uint64_t)(hi - lo + 1), addrs = o->n_sources ? (uint64_t)o->n_sources : 1;
+    long reserved = reserved_in(lo, hi);
+    uint64_t per = (uint64_t)(hi - lo + 1 - reserved);
+    uint64_t addrs = o->n_sources ? (uint64_t)o->n_sources : 1;
+    if (o->n_sources)
+        fprintf(stderr,
+                "wsprobe load: %llu source address%s x %llu ports each (ephemeral %ld-%ld, %ld "
+                "reserved) = %llu connections toward one target; this run opens %u\n",
+                (unsigned long long)addrs, addrs == 1 ? "" : "es", (unsigned long long)per, lo, hi,
+                reserved, (unsigned long long)(per * addrs), o->connections);
     if (o->connections <= per * addrs) return 0;
+    if (per == 0) {
+        snprintf(err, errlen, "no ephemeral ports: %ld-%ld are all reserved", lo, hi);
+        return -1;
+    }
     snprintf(err, errlen,
              "%u connections do not fit: one source address has %llu ephemeral ports toward "
              "one target, so %llu addresses are needed (e.g. --source-ips 127.0.0.1-127.0.0.%llu)",
@@ -103,6 +146,32 @@ static int check_ports(const lg_opts *o, char *err, size_t errlen)
              (unsigned long long)((o->connections + per - 1) / per),
              (unsigned long long)((o->connections + per - 1) / per));
     return -1;
+}
+
+/* Sleeps until --start-at on the wall clock (CLOCK_REALTIME, so machines kept
+ * in step by NTP start together). 0, 1 when interrupted, -1 too late. */
+static int wait_start(const lg_opts *o, char *err, size_t errlen)
+{
+    int64_t at = o->start_at_ns, now = wall_ns();
+    if (now > at + 1000000000) {
+        snprintf(err, errlen, "--start-at: the start time passed %.1f s ago",
+                 (double)(now - at) / 1e9);
+        return -1;
+    }
+    if (now < at) {
+        char when[40];
+        time_t t = (time_t)(at / 1000000000);
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+        char shard[48] = "";
+        if (o->shard_count)
+            snprintf(shard, sizeof shard, "shard %u/%u ", o->shard_index, o->shard_count);
+        fprintf(stderr, "wsprobe load: %swaiting %.1f s for the start at %s\n", shard,
+                (double)(at - now) / 1e9, when);
+    }
+    struct timespec ts = {at / 1000000000, at % 1000000000};
+    while (!g_signals && clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+    }
+    return g_signals ? 1 : 0;
 }
 
 typedef struct reporter {
@@ -330,10 +399,6 @@ int load_main(int argc, char **argv)
             goto usage;
         }
 
-    time_t wall = time(NULL);
-    strftime(res->started_at, sizeof res->started_at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&wall));
-    if (gethostname(res->host, sizeof res->host - 1) < 0)
-        snprintf(res->host, sizeof res->host, "?");
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -342,6 +407,22 @@ int load_main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (o->start_at_ns) {
+        int w = wait_start(o, err, sizeof err);
+        if (w < 0) goto usage;
+        if (w > 0) {
+            fprintf(stderr, "wsprobe load: interrupted before the start time\n");
+            code = 130;
+            goto out;
+        }
+    }
+
+    int64_t wall = wall_ns();
+    time_t wall_s = (time_t)(wall / 1000000000);
+    strftime(res->started_at, sizeof res->started_at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&wall_s));
+    res->started_unix_s = (double)wall / 1e9;
+    if (gethostname(res->host, sizeof res->host - 1) < 0)
+        snprintf(res->host, sizeof res->host, "?");
 
     run.epoch = now_ns();
     run.end = o->duration_ns ? run.epoch + o->duration_ns : 0;

@@ -165,6 +165,13 @@ cJSON *lg_report_json(const lg_result *r)
     cJSON_AddStringToObject(j, "target", o->url_text);
     cJSON_AddStringToObject(j, "started_at", r->started_at);
     cJSON_AddStringToObject(j, "host", r->host);
+    cJSON_AddNumberToObject(j, "started_unix_s", r->started_unix_s);
+    if (o->shard_count) {
+        cJSON *sh = cJSON_AddObjectToObject(j, "shard");
+        cJSON_AddNumberToObject(sh, "index", o->shard_index);
+        cJSON_AddNumberToObject(sh, "count", o->shard_count);
+    }
+    if (o->start_at_ns) cJSON_AddNumberToObject(j, "start_at_unix_s", (double)o->start_at_ns / 1e9);
     cJSON_AddItemToObject(j, "config", config_json(o));
 
     cJSON *s = cJSON_AddObjectToObject(j, "summary");
@@ -304,9 +311,12 @@ void lg_report_summary(FILE *out, const lg_result *r)
     const lg_opts *o = r->o;
     const uint64_t *c = r->total.c, *wc = r->window.c;
     double secs = r->measured_s > 0 ? r->measured_s : 1;
-    fprintf(out, "\nwsprobe load %s: %s, %u connections, %d threads, %.1f s measured%s\n",
-            o->url_text, lg_scenario_name(o->scenario), o->connections, o->threads, r->measured_s,
-            r->interrupted ? " (interrupted)" : "");
+    char shard[48] = "";
+    if (o->shard_count)
+        snprintf(shard, sizeof shard, " (shard %u/%u)", o->shard_index, o->shard_count);
+    fprintf(out, "\nwsprobe load %s%s: %s, %u connections, %d threads, %.1f s measured%s\n",
+            o->url_text, shard, lg_scenario_name(o->scenario), o->connections, o->threads,
+            r->measured_s, r->interrupted ? " (interrupted)" : "");
     fprintf(out, "  connections  attempts %llu, opened %llu, closed %llu, peak open %llu\n",
             (unsigned long long)c[LG_C_CONNECT_ATTEMPTS], (unsigned long long)c[LG_C_OPENED],
             (unsigned long long)c[LG_C_CLOSED], (unsigned long long)r->peak_open);

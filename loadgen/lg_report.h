@@ -54,6 +54,7 @@ typedef struct lg_result {
     char notes[LG_MAX_NOTES][200];
     int n_notes;
     char started_at[40];
+    double started_unix_s; /* the same, to the microsecond: shards align series on it */
     char host[64];
     lg_threshold_result th[LG_MAX_THRESHOLDS];
     int n_th;
