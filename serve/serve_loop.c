@@ -41,7 +41,7 @@
 #define READ_CHUNK   (64 * 1024)   /* least room offered to a read into a conn's own buffer */
 #define READ_ROUNDS  16            /* reads per turn before other connections get theirs */
 #define OUT_BOUND    (1024 * 1024) /* unsent bytes over which we stop reading a connection */
-#define IN_KEEP_MAX  (64 * 1024) /* per-connection buffers larger than this are freed when empty */
+#define IN_KEEP_MAX  (256 * 1024)  /* a conn's buffer larger than this is freed once empty */
 #define MAX_EVENTS   256
 #define ACCEPT_BATCH 32
 #define TICK_MS      100
