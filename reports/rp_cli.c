@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cli/commands.h"
+#include "loadgen/lg_merge.h"
 #include "reports/rp_autobahn.h"
 #include "reports/rp_compare.h"
 #include "reports/rp_escape.h"
@@ -26,7 +27,7 @@ static const char usage_text[] =
     "usage: wsprobe report FILE.json... [-o DIR]\n"
     "       wsprobe report --compare FILE.json FILE.json... -o DIR\n"
     "       wsprobe report --diff OLD.json NEW.json [-o DIR]\n"
-    "       wsprobe report --merge SHARD.json SHARD.json... -o DIR\n"
+    "       wsprobe report --merge SHARD.json SHARD.json... -o DIR [--threshold EXPR]...\n"
     "\n"
     "Renders report.json files (from `wsprobe check --report` or `wsprobe load --report`)\n"
     "into index.html, junit.xml and (check reports) an Autobahn-compatible index.json.\n"
@@ -35,7 +36,8 @@ static const char usage_text[] =
     "  --diff      two runs of one target: newly failing, fixed, changed, added, removed;\n"
     "              exit status 1 when a case newly fails\n"
     "  --merge     load reports of shards into DIR/report.json (exact histogram merge),\n"
-    "              rendered like any report\n"
+    "              rendered like any report; --threshold (as for wsprobe load) is judged\n"
+    "              on the merged result: exit status 1 when one is missed\n"
     "  -o, --output DIR   where to write (created if missing)\n";
 
 /* Creates dir and its parents. */
@@ -198,6 +200,15 @@ static int do_diff(const char *out, rp_report *reps, char **files, char *err, si
     return rc;
 }
 
+/* Load shards merge in loadgen/lg_merge (exact histograms, thresholds on the
+ * merged result); the reports it writes come from rp_write. */
+static int do_merge_shards(size_t n, const char *out, char **files, const char *const *th, int n_th,
+                           char *err, size_t errlen)
+{
+    if (mkdirs(out, err, errlen) != 0) return 2;
+    return lg_merge_run((int)n, files, out, th, n_th, err, errlen);
+}
+
 static int do_merge(size_t n, const char *out, rp_report *reps, char **files, char *err,
                     size_t errlen)
 {
@@ -228,6 +239,8 @@ int report_main(int argc, char **argv)
     const char *out = NULL;
     char *files[MAX_FILES];
     size_t n = 0;
+    const char *th[32];
+    int n_th = 0;
     char err[1024] = "";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -252,6 +265,12 @@ int report_main(int argc, char **argv)
             out = argv[++i];
         } else if (!strncmp(a, "--output=", 9)) {
             out = a + 9;
+        } else if (!strcmp(a, "--threshold") || !strncmp(a, "--threshold=", 12)) {
+            if (n_th == 32 || (a[11] == 0 && i + 1 == argc)) {
+                fprintf(stderr, "wsprobe report: --threshold needs an expression (at most 32)\n");
+                return 2;
+            }
+            th[n_th++] = a[11] == '=' ? a + 12 : argv[++i];
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "wsprobe report: unknown option '%s'\n\n%s", a, usage_text);
             return 2;
@@ -271,6 +290,8 @@ int report_main(int argc, char **argv)
         need = "--compare and --merge take two or more reports";
     else if ((mode == COMPARE || mode == MERGE) && !out)
         need = "--compare and --merge need -o DIR";
+    else if (n_th && mode != MERGE)
+        need = "--threshold goes with --merge (load reports)";
     if (need) {
         fprintf(stderr, "wsprobe report: %s\n\n%s", need, usage_text);
         return 2;
@@ -294,6 +315,8 @@ int report_main(int argc, char **argv)
             rc = do_compare(n, out, reps, files, err, sizeof err);
         else if (mode == DIFF)
             rc = do_diff(out, reps, files, err, sizeof err);
+        else if (reps[0].kind == RP_KIND_LOAD)
+            rc = do_merge_shards(n, out, files, th, n_th, err, sizeof err);
         else
             rc = do_merge(n, out, reps, files, err, sizeof err);
     }
