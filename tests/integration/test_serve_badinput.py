@@ -11,6 +11,7 @@ import socket
 import sys
 import tempfile
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness_util import Results, free_port, serve  # noqa: E402
@@ -23,6 +24,7 @@ tmp = tempfile.mkdtemp(prefix="wsprobe-serve-bad-")
 log = os.path.join(tmp, "serve.log")
 HS_TIMEOUT = 2
 MAX_MESSAGE = 1 << 20
+MAX_FRAME = 3 << 18  # 768 KiB: two 512 KiB fragments pass it, and exceed MAX_MESSAGE
 expect_protocol_errors = 0
 expect_messages = 0
 
@@ -176,6 +178,75 @@ def text_frame_in_pieces_ok():
         c.close()
 
 
+def deflated(data):
+    """A raw-deflate message payload as RFC 7692 §7.2.1 sends it (tail removed)."""
+    z = zlib.compressobj(9, zlib.DEFLATED, -15)
+    out = z.compress(data) + z.flush(zlib.Z_SYNC_FLUSH)
+    return out[:-4] if out.endswith(b"\x00\x00\xff\xff") else out
+
+
+def opened_deflate():
+    c = Conn(port)
+    headers = c.upgrade(b"Sec-WebSocket-Extensions: permessage-deflate\r\n")
+    expect(headers.get("sec-websocket-extensions", "").startswith("permessage-deflate"),
+           f"not negotiated: {headers}")
+    return c
+
+
+def deflate_hello_echoed():
+    """RFC 7692 §7.2.3.1's compressed "Hello" comes back compressed (RSV1)."""
+    global expect_messages
+    c = opened_deflate()
+    try:
+        c.send(frame(OP_TEXT, bytes.fromhex("f248cdc9c90700"), rsv=4))
+        fin, rsv, op, payload = c.read_frame()
+        expect_messages += 1
+        expect(fin and rsv == 4 and op == OP_TEXT, f"fin {fin} rsv {rsv} op {op}")
+        got = zlib.decompressobj(-15).decompress(payload + b"\x00\x00\xff\xff")
+        expect(got == b"Hello", repr(got))
+    finally:
+        c.close()
+
+
+def deflate_bomb():
+    # 2 MiB of zeros deflate to about 2 KB; inflated they are over --max-message.
+    c = opened_deflate()
+    global expect_protocol_errors
+    try:
+        c.send(frame(OP_BINARY, deflated(b"\0" * (2 * MAX_MESSAGE)), rsv=4))
+        code = c.read_close_code()
+        expect_protocol_errors += 1
+        expect(code == 1009, f"close code {code}")
+    finally:
+        c.close()
+
+
+def deflate_rsv1_on_continuation():
+    c = opened_deflate()
+    global expect_protocol_errors
+    try:
+        c.send(frame(OP_TEXT, deflated(b"frag"), fin=False, rsv=4) +
+               frame(OP_CONT, deflated(b"ment"), rsv=4))
+        code = c.read_close_code()
+        expect_protocol_errors += 1
+        expect(code == 1002, f"close code {code}")
+    finally:
+        c.close()
+
+
+def deflate_garbage():
+    c = opened_deflate()
+    global expect_protocol_errors
+    try:
+        c.send(frame(OP_BINARY, b"\xff\xff\xff\xff not deflate", rsv=4))
+        code = c.read_close_code()
+        expect_protocol_errors += 1
+        expect(code in (1002, 1007), f"close code {code}")
+        expect(c.wait_eof(3.0), "TCP not closed")
+    finally:
+        c.close()
+
+
 def utf8_split_across_frames_ok():
     global expect_messages
     c = opened()
@@ -249,7 +320,8 @@ def close_empty():
 def main():
     global expect_protocol_errors, expect_messages
     srv = serve(port, "--handshake-timeout", str(HS_TIMEOUT), "--max-message",
-                str(MAX_MESSAGE), "--threads", "2", log=log)
+                str(MAX_MESSAGE), "--max-frame", str(MAX_FRAME), "--deflate", "--threads", "2",
+                log=log)
     witness = Conn(port)
     witness.upgrade()
     try:
@@ -283,6 +355,12 @@ def main():
             ("fragments adding up over --max-message -> 1009",
              lambda: fails_with(1009, frame(OP_BINARY, b"\0" * (MAX_MESSAGE // 2 + 1), fin=False),
                                 frame(OP_CONT, b"\0" * (MAX_MESSAGE // 2 + 1)))),
+            ("frame over --max-frame (message under --max-message) -> 1009",
+             lambda: fails_with(1009, frame(OP_BINARY, b"\0" * (MAX_FRAME + 1)))),
+            ("deflate: RFC 7692 compressed 'Hello' echoed compressed", deflate_hello_echoed),
+            ("deflate: message inflating past --max-message -> 1009", deflate_bomb),
+            ("deflate: RSV1 on a continuation frame -> 1002", deflate_rsv1_on_continuation),
+            ("deflate: payload that is not deflate data -> close", deflate_garbage),
             ("close with a 1-byte payload -> 1002", lambda: fails_with(1002, frame(OP_CLOSE, b"\x03"))),
             ("close with code 1005 -> 1002", lambda: fails_with(1002, frame(OP_CLOSE, close_payload(1005)))),
             ("close with code 999 -> 1002", lambda: fails_with(1002, frame(OP_CLOSE, close_payload(999)))),
@@ -327,11 +405,11 @@ def main():
 
 
 def never_reader():
-    """Sends 1 MiB messages without reading the echoes: once our socket
+    """Sends 512 KiB messages without reading the echoes: once our socket
     buffers and the server's output bound fill, the server must stop reading,
     so our sends stall far below what we tried to push."""
     c = opened()
-    msg = frame(OP_BINARY, b"\xab" * (1 << 20))
+    msg = frame(OP_BINARY, b"\xab" * (512 << 10))  # under --max-frame
     sent = 0
     limit = 256 << 20
     c.sock.setblocking(False)
