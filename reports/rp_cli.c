@@ -14,7 +14,6 @@
 #include "reports/rp_compare.h"
 #include "reports/rp_escape.h"
 #include "reports/rp_html.h"
-#include "reports/rp_merge.h"
 #include "reports/rp_model.h"
 #include "reports/rp_str.h"
 #include "reports/rp_write.h"
@@ -202,35 +201,17 @@ static int do_diff(const char *out, rp_report *reps, char **files, char *err, si
 
 /* Load shards merge in loadgen/lg_merge (exact histograms, thresholds on the
  * merged result); the reports it writes come from rp_write. */
-static int do_merge_shards(size_t n, const char *out, char **files, const char *const *th, int n_th,
-                           char *err, size_t errlen)
+static int do_merge_shards(size_t n, const char *out, const rp_report *reps, char **files,
+                           const char *const *th, int n_th, char *err, size_t errlen)
 {
+    for (size_t i = 0; i < n; i++)
+        if (reps[i].kind != RP_KIND_LOAD) {
+            snprintf(err, errlen, "%s: --merge takes load reports, this is a check report",
+                     files[i]);
+            return 2;
+        }
     if (mkdirs(out, err, errlen) != 0) return 2;
     return lg_merge_run((int)n, files, out, th, n_th, err, errlen);
-}
-
-static int do_merge(size_t n, const char *out, rp_report *reps, char **files, char *err,
-                    size_t errlen)
-{
-    const rp_report *list[MAX_FILES];
-    for (size_t i = 0; i < n; i++) list[i] = &reps[i];
-    cJSON *merged = rp_merge_load(list, n, (const char *const *)files, err, errlen);
-    if (!merged) return 2;
-    int rc = 2;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/report.json", out);
-    if (mkdirs(out, err, errlen) == 0 && write_json(out, "report.json", merged, err, errlen) == 0 &&
-        rp_write_all(out, path, err, errlen) == 0) {
-        rc = 0;
-        rp_str o = {0};
-        rp_str_addf(&o, "merged %zu shards into ", n);
-        rp_esc_term(&o, out, strlen(out), 0);
-        rp_str_adds(&o, "/{report.json,index.html,junit.xml}\n");
-        print_term(&o);
-        rp_str_free(&o);
-    }
-    cJSON_Delete(merged);
-    return rc;
 }
 
 int report_main(int argc, char **argv)
@@ -315,10 +296,8 @@ int report_main(int argc, char **argv)
             rc = do_compare(n, out, reps, files, err, sizeof err);
         else if (mode == DIFF)
             rc = do_diff(out, reps, files, err, sizeof err);
-        else if (reps[0].kind == RP_KIND_LOAD)
-            rc = do_merge_shards(n, out, files, th, n_th, err, sizeof err);
         else
-            rc = do_merge(n, out, reps, files, err, sizeof err);
+            rc = do_merge_shards(n, out, reps, files, th, n_th, err, sizeof err);
     }
     if (rc == 2 && err[0]) {
         rp_str e = {0};
