@@ -28,7 +28,7 @@ SAN_OBJ := $(LIB_SRC:%.c=$(SANB)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(SANB)/tests/%)
 PEER_BIN := $(PEER_SRC:tests/peers/%.c=$(BUILD)/peers/%)
 
-.PHONY: all deps test-deps test test-build unit integration demo install clean format fuzz bench
+.PHONY: all deps test-deps test test-build unit integration demo install clean format fuzz fuzz-build bench
 
 all: bin/wsprobe
 
@@ -65,6 +65,32 @@ $(BUILD)/peers/%: tests/peers/%.c $(REL)/libwsprobe.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(OPT) -o $@ $< $(REL)/libwsprobe.a $(LDLIBS)
 
+# Fuzzing (clang libFuzzer, tests/fuzz/README.md): each tests/fuzz/fuzz_NAME.c
+# becomes build/fuzz/fuzz_NAME, linked against the library built with coverage
+# instrumentation. `make fuzz` runs each for FUZZ_SECONDS on a copy of its seed
+# corpus (tests/fuzz/corpus/NAME) and fails on any crash.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJ     := $(LIB_SRC:%.c=$(BUILD)/fuzz/obj/%.o)
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzz/libwsprobe.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(BUILD)/fuzz/libwsprobe.a
+	$(FUZZ_CC) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/fuzz/libwsprobe.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 deps:
 	@scripts/deps.sh build
 
@@ -100,4 +126,4 @@ format:
 clean:
 	rm -rf $(BUILD) bin
 
--include $(REL_OBJ:.o=.d) $(SAN_OBJ:.o=.d)
+-include $(REL_OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

@@ -17,13 +17,13 @@
 
 typedef long (*fuzz_http_parser)(const char *, size_t, ws_http_head *, size_t);
 
-static bool fuzz_inside(const char *s, size_t n, const char *buf, long r)
+static inline bool fuzz_inside(const char *s, size_t n, const char *buf, long r)
 {
     return n == 0 || (s >= buf && s + n <= buf + r);
 }
 
-static void fuzz_check_head(const char *buf, size_t len, const ws_http_head *h, long r,
-                            size_t max_bytes, bool request)
+static inline void fuzz_check_head(const char *buf, size_t len, const ws_http_head *h, long r,
+                                   size_t max_bytes, bool request)
 {
     FUZZ_CHECK(r > 0 && (size_t)r <= len && (size_t)r <= max_bytes);
     FUZZ_CHECK(buf[r - 1] == '\n');
@@ -62,8 +62,8 @@ static void fuzz_check_head(const char *buf, size_t len, const ws_http_head *h, 
 
 /* Prefixes of the input (max_headers <= FUZZ_MAX_HEADERS): all of them for short inputs, a spread
  * otherwise. */
-static void fuzz_check_prefixes(fuzz_http_parser parse, const char *buf, size_t len, long whole,
-                                size_t max_bytes, size_t max_headers)
+static inline void fuzz_check_prefixes(fuzz_http_parser parse, const char *buf, size_t len,
+                                       long whole, size_t max_bytes, size_t max_headers)
 {
     size_t upto = whole > 0 ? (size_t)whole : len;
     size_t step = upto <= 256 ? 1 : upto / 64;
