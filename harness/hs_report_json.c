@@ -13,22 +13,11 @@
 #include "harness/hs_wire.h"
 #include "ws/ws_frame.h"
 
-/* Bytes -> a string that is valid UTF-8 and has no control characters but
- * \n \r \t: anything else becomes \xNN. */
+/* Bytes -> a string cJSON can carry as is: valid UTF-8 stays (cJSON escapes
+ * the controls), invalid bytes become \xNN (hs_escape_as, HS_ESC_JSON). */
 static char *safe(const char *p, size_t n)
 {
-    char *out = malloc(n * 4 + 1);
-    size_t o = 0;
-    if (!out) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if ((c >= 0x20 && c < 0x7f) || c == '\n' || c == '\r' || c == '\t')
-            out[o++] = (char)c;
-        else
-            o += (size_t)sprintf(out + o, "\\x%02x", c);
-    }
-    out[o] = 0;
-    return out;
+    return hs_escape_dup(HS_ESC_JSON, (const uint8_t *)p, n);
 }
 
 static void add_safe(cJSON *o, const char *name, const char *p, size_t n)
@@ -41,7 +30,11 @@ static void add_safe(cJSON *o, const char *name, const char *p, size_t n)
 static void add_strings(cJSON *o, const char *name, const char *const *v, size_t n)
 {
     cJSON *a = cJSON_AddArrayToObject(o, name);
-    for (size_t i = 0; i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+    for (size_t i = 0; i < n; i++) {
+        char *s = safe(v[i], strlen(v[i]));
+        cJSON_AddItemToArray(a, cJSON_CreateString(s ? s : ""));
+        free(s);
+    }
 }
 
 static void iso_time(int64_t unix_ms, char *out, size_t cap)
@@ -87,10 +80,10 @@ static cJSON *wire_json(const hs_wire *w)
 static cJSON *case_json(const hs_case *c, const hs_result *r, bool expected_failure)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", c->id);
-    cJSON_AddStringToObject(o, "title", c->title);
-    cJSON_AddStringToObject(o, "rfc", c->rfc);
-    cJSON_AddStringToObject(o, "section", c->section);
+    add_safe(o, "id", c->id, strlen(c->id));
+    add_safe(o, "title", c->title, strlen(c->title));
+    add_safe(o, "rfc", c->rfc, strlen(c->rfc));
+    add_safe(o, "section", c->section, strlen(c->section));
     add_strings(o, "tags", (const char *const *)c->tags, c->n_tags);
     cJSON_AddStringToObject(o, "verdict", hs_verdict_name(r->verdict));
     cJSON_AddStringToObject(o, "close_verdict", hs_verdict_name(r->close_verdict));
@@ -139,7 +132,7 @@ char *hs_report_json_string(const hs_report_info *info, const hs_case *const *ca
     cJSON *tool = cJSON_AddObjectToObject(root, "tool");
     cJSON_AddStringToObject(tool, "name", "wsprobe");
     cJSON_AddStringToObject(tool, "version", WSPROBE_VERSION);
-    cJSON_AddStringToObject(root, "target", info->target);
+    add_safe(root, "target", info->target, strlen(info->target));
     const char *agent = info->agent;
     for (size_t i = 0; !agent && i < n; i++)
         if (results[i].server_agent[0]) agent = results[i].server_agent;
@@ -159,11 +152,12 @@ char *hs_report_json_string(const hs_report_info *info, const hs_case *const *ca
     cJSON_AddNumberToObject(opt, "jobs", info->jobs);
     cJSON_AddNumberToObject(opt, "timeout_s", info->timeout_s);
     add_strings(opt, "headers", info->headers, info->n_headers);
-    if (info->origin) cJSON_AddStringToObject(opt, "origin", info->origin);
-    if (info->subprotocol) cJSON_AddStringToObject(opt, "subprotocol", info->subprotocol);
+    if (info->origin) add_safe(opt, "origin", info->origin, strlen(info->origin));
+    if (info->subprotocol)
+        add_safe(opt, "subprotocol", info->subprotocol, strlen(info->subprotocol));
     cJSON_AddBoolToObject(opt, "insecure", info->insecure);
     if (info->expect_failures)
-        cJSON_AddStringToObject(opt, "expect_failures", info->expect_failures);
+        add_safe(opt, "expect_failures", info->expect_failures, strlen(info->expect_failures));
 
     /* summary: totals, and per section in catalogue order */
     cJSON *sum = cJSON_AddObjectToObject(root, "summary");
@@ -177,8 +171,8 @@ char *hs_report_json_string(const hs_report_info *info, const hs_case *const *ca
             if (!strcmp(cJSON_GetObjectItem(s, "section")->valuestring, cases[i]->section)) sec = s;
         if (!sec) {
             sec = cJSON_CreateObject();
-            cJSON_AddStringToObject(sec, "section", cases[i]->section);
-            cJSON_AddStringToObject(sec, "title", cases[i]->section_title);
+            add_safe(sec, "section", cases[i]->section, strlen(cases[i]->section));
+            add_safe(sec, "title", cases[i]->section_title, strlen(cases[i]->section_title));
             cJSON_AddNumberToObject(sec, "total", 0);
             for (int v = 0; v < HS_VERDICT_COUNT; v++)
                 cJSON_AddNumberToObject(sec, hs_verdict_name(v), 0);

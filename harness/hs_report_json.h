@@ -2,8 +2,8 @@
  *
  * Owns: turning a finished run (target, options, cases and their results)
  * into the JSON document reports/ renders (fields listed in issue 5 and, once
- * written, reports/SCHEMA.md). Every byte that came from the server is made
- * valid UTF-8 here (non-ASCII and control bytes become \xNN). */
+ * written, reports/SCHEMA.md). Every string is made valid UTF-8 here: valid
+ * UTF-8 is kept, invalid bytes become \xNN text (hs_escape_as, HS_ESC_JSON). */
 #ifndef HS_REPORT_JSON_H
 #define HS_REPORT_JSON_H
 

@@ -7,6 +7,7 @@
 
 #include "net/net.h"
 #include "ws/ws_frame.h"
+#include "ws/ws_utf8.h"
 
 void hs_wire_init(hs_wire *w, int64_t t0_ns)
 {
@@ -107,35 +108,91 @@ void hs_wire_response(hs_wire *w, const char *p, size_t n)
     keep_raw(&w->response, &w->response_len, &w->response_cut, p, n);
 }
 
-char *hs_escape(const uint8_t *p, size_t n, char *out, size_t cap)
+/* Length of the valid UTF-8 sequence at p (n bytes left); 0 when the bytes
+ * there are not one (the validator in ws/ decides). */
+static size_t utf8_seq(const uint8_t *p, size_t n)
+{
+    uint8_t c = p[0];
+    size_t len = c < 0x80                 ? 1
+                 : c >= 0xc2 && c <= 0xdf ? 2
+                 : c >= 0xe0 && c <= 0xef ? 3
+                 : c >= 0xf0 && c <= 0xf4 ? 4
+                                          : 0;
+    if (len == 0 || len > n) return 0;
+    return len == 1 || ws_utf8_valid(p, len) ? len : 0;
+}
+
+/* Characters a terminal must not receive as they are, beyond C0 and DEL. */
+static bool term_unsafe(const uint8_t *p, size_t len)
+{
+    if (len == 2) return p[0] == 0xc2 && p[1] < 0xa0; /* C1 controls */
+    if (len != 3 || p[0] != 0xe2) return false;
+    return (p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+           (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9);
+}
+
+/* The escaped form of one character (len bytes at p, len 0: an invalid byte)
+ * into tmp; returns its length. */
+static size_t escape_one(int mode, const uint8_t *p, size_t len, char *tmp, size_t cap)
+{
+    if (len == 0) return (size_t)snprintf(tmp, cap, "\\x%02x", p[0]);
+    if (mode == HS_ESC_JSON) {
+        if (len == 1 && p[0] == 0) return (size_t)snprintf(tmp, cap, "\\x00");
+        memcpy(tmp, p, len);
+        return len;
+    }
+    if (len > 1) {
+        if (!term_unsafe(p, len)) {
+            memcpy(tmp, p, len);
+            return len;
+        }
+        size_t o = 0;
+        for (size_t i = 0; i < len; i++) o += (size_t)snprintf(tmp + o, cap - o, "\\x%02x", p[i]);
+        return o;
+    }
+    uint8_t c = p[0];
+    if (c == '\\' || c == '"') return (size_t)snprintf(tmp, cap, "\\%c", c);
+    if (c == '\n') return (size_t)snprintf(tmp, cap, "\\n");
+    if (c == '\r') return (size_t)snprintf(tmp, cap, "\\r");
+    if (c == '\t') return (size_t)snprintf(tmp, cap, "\\t");
+    if (c >= 0x20 && c < 0x7f) {
+        tmp[0] = (char)c;
+        return 1;
+    }
+    return (size_t)snprintf(tmp, cap, "\\x%02x", c);
+}
+
+char *hs_escape_as(int mode, const uint8_t *p, size_t n, char *out, size_t cap)
 {
     size_t o = 0;
     if (cap == 0) return out;
-    for (size_t i = 0; i < n; i++) {
-        char tmp[8];
-        uint8_t c = p[i];
-        if (c == '\\' || c == '"')
-            snprintf(tmp, sizeof tmp, "\\%c", c);
-        else if (c == '\n')
-            snprintf(tmp, sizeof tmp, "\\n");
-        else if (c == '\r')
-            snprintf(tmp, sizeof tmp, "\\r");
-        else if (c == '\t')
-            snprintf(tmp, sizeof tmp, "\\t");
-        else if (c >= 0x20 && c < 0x7f)
-            snprintf(tmp, sizeof tmp, "%c", c);
-        else
-            snprintf(tmp, sizeof tmp, "\\x%02x", c);
-        size_t tl = strlen(tmp);
+    for (size_t i = 0; i < n;) {
+        char tmp[16];
+        size_t len = utf8_seq(p + i, n - i);
+        size_t tl = escape_one(mode, p + i, len, tmp, sizeof tmp);
         if (o + tl + 4 > cap) {
             if (o + 4 <= cap) memcpy(out + o, "...", 3), o += 3;
             break;
         }
         memcpy(out + o, tmp, tl);
         o += tl;
+        i += len ? len : 1;
     }
     out[o] = 0;
     return out;
+}
+
+char *hs_escape(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+    return hs_escape_as(HS_ESC_TERM, p, n, out, cap);
+}
+
+char *hs_escape_dup(int mode, const uint8_t *p, size_t n)
+{
+    /* at most 4 output bytes per input byte, and room for the "..." check */
+    size_t cap = n * 4 + 4;
+    char *out = malloc(cap);
+    return out ? hs_escape_as(mode, p, n, out, cap) : NULL;
 }
 
 char *hs_hex(const uint8_t *p, size_t n, char *out, size_t cap)

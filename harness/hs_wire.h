@@ -56,11 +56,26 @@ void hs_wire_print(const hs_wire *w, FILE *out, const char *indent);
 /* One entry as a line without the time, e.g. "text fin=1 rsv=0 mask=1 len=5 \"Hello\"". */
 void hs_wire_entry_text(const hs_wire_entry *e, char *out, size_t cap);
 
-/* Bytes as printable ASCII: printable characters as they are, \n \r \t, \\ and
- * \" escaped, anything else \xNN. Always NUL-terminates; cuts with "..." if
- * the output would not fit. Returns out. */
+/* The one escaper for bytes a server (or a case file) supplied.
+ * HS_ESC_TERM, for a terminal and for text built into reasons: valid UTF-8
+ * stays as it is ("RFC 7692 §7.2" prints as itself); \\ and \" are
+ * escaped, \n \r \t written as such, and every other C0 control, DEL, C1
+ * control (U+0080..U+009F), bidirectional override (U+202A..U+202E,
+ * U+2066..U+2069, which could reorder what the reader sees) and every byte
+ * that is not part of a valid UTF-8 sequence becomes \xNN per byte.
+ * HS_ESC_JSON, for report.json strings that cJSON escapes itself: valid UTF-8
+ * (controls included) stays; invalid bytes and NUL become \xNN text, so the
+ * document is always valid UTF-8. */
+enum hs_escape_mode { HS_ESC_TERM, HS_ESC_JSON };
+
+/* Always NUL-terminates; cuts with "..." between two characters (never inside
+ * a sequence or an escape) if the output would not fit. Returns out. */
+char *hs_escape_as(int mode, const uint8_t *p, size_t n, char *out, size_t cap);
+/* hs_escape_as(HS_ESC_TERM, ...). */
 char *hs_escape(const uint8_t *p, size_t n, char *out, size_t cap);
-/* Same, for hex: "ce ba e1". */
+/* The whole escaped text on the heap (NULL when out of memory). */
+char *hs_escape_dup(int mode, const uint8_t *p, size_t n);
+/* Bytes as hex: "ce ba e1". */
 char *hs_hex(const uint8_t *p, size_t n, char *out, size_t cap);
 
 #endif
