@@ -128,32 +128,40 @@ static int default_lines(lines *ls, const hs_run_opts *o, const char *key)
     return rc;
 }
 
-/* raw requests: {host} {path} {key} replaced. */
-static int build_raw(const hs_handshake *h, const hs_run_opts *o, const char *key, ws_buf *b)
+/* Appends p with {host} {path} {key} replaced (the Host header value, the
+ * URL's target, the key sent): raw requests and the `path` field. */
+static int append_subst(ws_buf *b, const uint8_t *p, size_t n, const hs_run_opts *o,
+                        const char *key)
 {
-    size_t n;
-    uint8_t *raw = hs_payload_make(&h->raw, &n);
-    if (!raw) return -1;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0;) {
         const char *subst = NULL;
         size_t skip = 0;
-        if (raw[i] == '{') {
-            if (n - i >= 6 && !memcmp(raw + i, "{host}", 6))
+        if (p[i] == '{') {
+            if (n - i >= 6 && !memcmp(p + i, "{host}", 6))
                 subst = o->url->host_header, skip = 6;
-            else if (n - i >= 6 && !memcmp(raw + i, "{path}", 6))
+            else if (n - i >= 6 && !memcmp(p + i, "{path}", 6))
                 subst = o->url->target, skip = 6;
-            else if (n - i >= 5 && !memcmp(raw + i, "{key}", 5))
+            else if (n - i >= 5 && !memcmp(p + i, "{key}", 5))
                 subst = key, skip = 5;
         }
         if (subst) {
             rc = ws_buf_append(b, subst, strlen(subst));
             i += skip;
         } else {
-            rc = ws_buf_append(b, raw + i, 1);
+            rc = ws_buf_append(b, p + i, 1);
             i++;
         }
     }
+    return rc;
+}
+
+static int build_raw(const hs_handshake *h, const hs_run_opts *o, const char *key, ws_buf *b)
+{
+    size_t n;
+    uint8_t *raw = hs_payload_make(&h->raw, &n);
+    if (!raw) return -1;
+    int rc = append_subst(b, raw, n, o, key);
     free(raw);
     return rc;
 }
@@ -224,11 +232,15 @@ int hs_request_build(const hs_handshake *h, const hs_run_opts *o, hs_request *ou
             rc = v ? add_line(&ls, h->add[i].name, strlen(h->add[i].name), v, vlen) : -1;
             free(v);
         }
-        char start[WS_URL_TARGET_MAX + 128];
-        snprintf(start, sizeof start, "%s %s %s\r\n", h && h->method ? h->method : "GET",
-                 h && h->path ? h->path : o->url->target,
-                 h && h->version ? h->version : "HTTP/1.1");
-        rc |= ws_buf_append(&b, start, strlen(start));
+        const char *method = h && h->method ? h->method : "GET";
+        const char *version = h && h->version ? h->version : "HTTP/1.1";
+        const char *path = h && h->path ? h->path : o->url->target;
+        rc |= ws_buf_append(&b, method, strlen(method));
+        rc |= ws_buf_append(&b, " ", 1);
+        rc |= append_subst(&b, (const uint8_t *)path, strlen(path), o, key);
+        rc |= ws_buf_append(&b, " ", 1);
+        rc |= ws_buf_append(&b, version, strlen(version));
+        rc |= ws_buf_append(&b, "\r\n", 2);
         for (size_t i = 0; i < ls.n && rc == 0; i++) {
             rc |= ws_buf_append(&b, ls.l[i].name, strlen(ls.l[i].name));
             rc |= ws_buf_append(&b, ": ", 2);

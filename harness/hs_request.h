@@ -2,7 +2,8 @@
  *
  * Owns: building the upgrade request from the defaults (URL, --origin,
  * --subprotocol, --header) and a case's changes (method, path, version, key,
- * headers set / omitted / added, or raw bytes with {host} {path} {key}), and
+ * headers set / omitted / added, or raw bytes; raw bytes and the path have
+ * {host} {path} {key} replaced), and
  * remembering what was actually offered so the response can be judged against
  * it. */
 #ifndef HS_REQUEST_H
