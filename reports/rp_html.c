@@ -180,8 +180,14 @@ static void load_body(rp_str *o, const rp_report *r)
         rp_str_addf(o, "FAIL: %.0f messages lost, duplicated, reordered or corrupted", bad);
     else if (r->exit_status != 0)
         rp_str_addf(o, "FAIL: the run ended with exit status %d", r->exit_status);
+    else if (n_th)
+        rp_str_addf(o,
+                    "PASS: %zu of %zu thresholds met; no message lost, duplicated, "
+                    "reordered or corrupted",
+                    n_th, n_th);
     else
-        rp_str_addf(o, "PASS: %zu thresholds met, every echo intact", n_th);
+        rp_str_adds(o, "PASS: no message lost, duplicated, reordered or corrupted (no "
+                       "threshold set)");
     rp_str_adds(o, "</p>\n<noscript><p>The charts and tables need JavaScript; the same data is "
                    "in report.json.</p></noscript>\n");
 }
