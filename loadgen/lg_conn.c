@@ -12,10 +12,23 @@
 #include "ws/ws_close.h"
 #include "ws/ws_http.h"
 
-#define LG_RBUF_SIZE (256 * 1024)
-#define LG_OUT_LIMIT (64u << 20)
+#define LG_RBUF_SIZE  (256 * 1024)
+#define LG_OUT_LIMIT  (64u << 20)
+#define LG_RECV_FLOOR (1u << 20)
 
 enum { END_OK, END_FAILED, END_DROP };
+
+/* The largest message (and partial frame) one connection buffers. Echo, churn
+ * and idle never expect more than they send, so there a hostile server cannot
+ * make each of thousands of connections hold --max-message (64 MiB by default)
+ * of a bomb or an endless message: max(1 MiB, 2 x --size) when smaller. */
+static uint64_t recv_limit(const lg_opts *o)
+{
+    if (o->scenario == LG_SC_BROADCAST || o->scenario == LG_SC_SCRIPT) return o->max_message;
+    uint64_t expect = 2 * (uint64_t)o->size_max;
+    if (expect < LG_RECV_FLOOR) expect = LG_RECV_FLOOR;
+    return expect < o->max_message ? expect : o->max_message;
+}
 
 static int err_class(int net_class, int state)
 {
@@ -301,7 +314,7 @@ static void upgrade_read(lg_worker *w, lg_conn *c, int64_t now)
         return;
     }
     w->k.c[LG_C_BYTES_RECEIVED] += (uint64_t)n;
-    if (c->in.limit == 0) ws_buf_init(&c->in, r->o->max_message + 64);
+    if (c->in.limit == 0) ws_buf_init(&c->in, recv_limit(r->o) + 64);
     if (ws_buf_append(&c->in, w->rbuf, (size_t)n)) {
         lg_conn_fail(w, c, LG_E_HANDSHAKE_INVALID, "upgrade response too large", now);
         return;
@@ -347,9 +360,9 @@ static void upgrade_read(lg_worker *w, lg_conn *c, int64_t now)
     c->backoff = r->o->reconnect_delay_ns;
     ws_parser_opts po = {.peer = WS_PEER_SERVER,
                          .rsv_allowed = res.deflate ? WS_RSV1 : 0,
-                         .max_message = r->o->max_message};
+                         .max_message = recv_limit(r->o)};
     ws_parser_init(&c->parser, &po);
-    ws_buf_init(&c->msg, r->o->max_message);
+    ws_buf_init(&c->msg, po.max_message);
     ws_buf_consume(&c->in, (size_t)hl);
     lg_scenario_open(w, c, now);
     if (c->state != LG_ST_OPEN) return;
@@ -403,13 +416,13 @@ static int on_frame(lg_worker *w, lg_conn *c, const ws_frame *f, int64_t now)
             int zr = ws_pmd_decompress(c->pmd, f->payload, (size_t)f->payload_len, f->fin, &c->msg);
             if (zr != WS_PMD_OK) {
                 lg_conn_fail(w, c, LG_E_PROTOCOL,
-                             zr == WS_PMD_E_TOO_BIG ? "inflated message over --max-message"
+                             zr == WS_PMD_E_TOO_BIG ? "inflated message over the receive limit"
                                                     : "compressed message does not inflate",
                              now);
                 return -1;
             }
         } else if (ws_buf_append(&c->msg, f->payload, (size_t)f->payload_len)) {
-            lg_conn_fail(w, c, LG_E_PROTOCOL, "message over --max-message", now);
+            lg_conn_fail(w, c, LG_E_PROTOCOL, "message over the receive limit", now);
             return -1;
         }
         if (!f->fin) return 0;
@@ -417,7 +430,11 @@ static int on_frame(lg_worker *w, lg_conn *c, const ws_frame *f, int64_t now)
         ws_buf_reset(&c->msg);
         return 0;
     case WS_OP_PING:
-        return lg_conn_send_frame(w, c, WS_OP_PONG, f->payload, (size_t)f->payload_len);
+        /* The parser refuses control frames over 125 bytes. */
+        w->pong_len = (uint8_t)f->payload_len;
+        if (w->pong_len) memcpy(w->pong, f->payload, w->pong_len);
+        w->pong_due = true;
+        return 0;
     case WS_OP_PONG:
         lg_scenario_pong(w, c, f->payload, (size_t)f->payload_len, now);
         return 0;
@@ -430,6 +447,7 @@ static int on_frame(lg_worker *w, lg_conn *c, const ws_frame *f, int64_t now)
 static int process_frames(lg_worker *w, lg_conn *c, const uint8_t *buf, size_t len, int64_t now)
 {
     size_t off = 0;
+    w->pong_due = false;
     while (off < len) {
         ws_frame f;
         long r = ws_parser_feed(&c->parser, buf + off, len - off, &f);
@@ -444,6 +462,10 @@ static int process_frames(lg_worker *w, lg_conn *c, const uint8_t *buf, size_t l
         if (on_frame(w, c, &f, now) < 0) return -1;
         off += (size_t)r;
     }
+    /* Nothing may follow our close frame (RFC 6455 §5.5.1), not even a pong. */
+    if (w->pong_due && c->state == LG_ST_OPEN &&
+        lg_conn_send_frame(w, c, WS_OP_PONG, w->pong, w->pong_len) < 0)
+        return -1;
     return (long)off;
 }
 
@@ -469,7 +491,7 @@ static void read_frames(lg_worker *w, lg_conn *c, int64_t now)
         long used = process_frames(w, c, w->rbuf, (size_t)n, now);
         if (used < 0) return;
         if (used < n) {
-            if (c->in.limit == 0) ws_buf_init(&c->in, w->run->o->max_message + 64);
+            if (c->in.limit == 0) ws_buf_init(&c->in, recv_limit(w->run->o) + 64);
             if (ws_buf_append(&c->in, w->rbuf + used, (size_t)(n - used))) {
                 lg_conn_fail(w, c, LG_E_OTHER, "out of memory for a partial frame", now);
                 return;

@@ -55,6 +55,11 @@ typedef struct lg_worker {
     lg_tmpl tmpl;
     uint64_t size_rng;
     int64_t now;
+    /* The last ping of the frames being processed: one pong answers them all
+     * (RFC 6455 §5.5.3 allows it), so a ping flood costs one write per read. */
+    uint8_t pong[125];
+    uint8_t pong_len;
+    bool pong_due;
 
     lg_counters k;
     lg_err_details det;
