@@ -193,8 +193,39 @@ def main():
     code, so, se = run("load", "--shard", "3/2", url)
     res.check("--shard 3/2 refused", code == 2 and "numbered 1 to 2" in se, (code, se))
 
+    check_source_ips(res)
     shutil.rmtree(tmp, ignore_errors=True)
     res.finish()
+
+
+def check_source_ips(res):
+    """--source-ips: the run states each address's capacity, and connections
+    really leave from those addresses (seen with ss while they are open)."""
+    port = free_port()
+    with Proc([WSPROBE, "serve", "--port", str(port), "--threads", "1"], port=port):
+        p = subprocess.Popen([WSPROBE, "load", "--no-progress", "-s", "idle", "-c", "6", "-d", "3s",
+                              "--source-ips", "127.0.0.2-127.0.0.4", f"ws://127.0.0.1:{port}/"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        seen = set()
+        deadline = time.monotonic() + 2.5
+        while time.monotonic() < deadline and len(seen) < 3:
+            time.sleep(0.3)
+            ss = subprocess.run(["ss", "-Htn", "state", "established", f"dport = :{port}"],
+                                capture_output=True).stdout.decode()
+            seen |= {line.split()[-2].rsplit(":", 1)[0] for line in ss.splitlines() if line}
+        _, err = p.communicate(timeout=30)
+    err = err.decode()
+    m = re.search(r"3 source addresses x (\d+) ports each \(ephemeral (\d+)-(\d+), (\d+) "
+                  r"reserved\) = (\d+) connections toward one target; this run opens 6", err)
+    res.check("--source-ips: capacity per address stated before the run",
+              m is not None and int(m.group(1)) == int(m.group(3)) - int(m.group(2)) + 1
+              - int(m.group(4)) and int(m.group(5)) == 3 * int(m.group(1)), err[-300:])
+    res.check("--source-ips: connections leave from each address", p.returncode == 0 and
+              seen == {"127.0.0.2", "127.0.0.3", "127.0.0.4"}, (p.returncode, seen))
+    code, so, se = run("load", "-c", "10000000", "--source-ips", "127.0.0.2,127.0.0.3",
+                       "ws://127.0.0.1:1/")
+    res.check("--source-ips: a run that cannot fit is refused", code == 2
+              and "addresses are needed" in se, se[-300:])
 
 
 if __name__ == "__main__":
