@@ -8,13 +8,24 @@
 
 static const char LG_FILL[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
 
-/* A 32-bit mix of the stamp's fields (splitmix64 finaliser). */
-static uint32_t stamp_sum(uint64_t seq, uint64_t t, uint32_t conn, size_t len)
+/* The checksum's input from the fields that a batch of messages shares. */
+static uint64_t sum_input(uint64_t t, uint32_t conn, size_t len)
 {
-    uint64_t z = seq * 0x9E3779B97F4A7C15ull ^ t ^ ((uint64_t)conn << 32) ^ (uint64_t)len * 31;
+    return t ^ ((uint64_t)conn << 32) ^ (uint64_t)len * 31;
+}
+
+/* A 32-bit mix of the stamp's fields (splitmix64 finaliser). */
+static inline uint32_t sum_mix(uint64_t seq, uint64_t in)
+{
+    uint64_t z = seq * 0x9E3779B97F4A7C15ull ^ in;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return (uint32_t)(z ^ (z >> 31));
+}
+
+static uint32_t stamp_sum(uint64_t seq, uint64_t t, uint32_t conn, size_t len)
+{
+    return sum_mix(seq, sum_input(t, conn, len));
 }
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -75,6 +86,40 @@ static void stamp_encode(stamp_words *w, const lg_stamp *s, size_t len)
     w->f = hex8w(stamp_sum(seq, t, s->conn, len));
 }
 
+void lg_stamp_cache_init(lg_stamp_cache *k)
+{
+    memset(k, 0, sizeof *k);
+    k->len = SIZE_MAX;
+    k->seq_hi = UINT32_MAX;
+}
+
+/* stamp_encode, taking the words that did not change since the last call
+ * from the cache. */
+static inline __attribute__((always_inline)) void
+stamp_encode_cached(lg_stamp_cache *k, stamp_words *w, const lg_stamp *s, size_t len)
+{
+    uint64_t seq = s->seq & 0xFFFFFFFFFFFFull, t = s->t_ns & 0xFFFFFFFFFFFFull;
+    if (t != k->t_ns || s->conn != k->conn || len != k->len) {
+        k->t_ns = t;
+        k->conn = s->conn;
+        k->len = len;
+        k->t_hi_w = hex4w((uint32_t)(t >> 32));
+        k->t_lo_w = hex8w((uint32_t)t);
+        k->conn_w = hex8w(s->conn);
+        k->sum_in = sum_input(t, s->conn, len);
+    }
+    if ((uint32_t)(seq >> 32) != k->seq_hi) {
+        k->seq_hi = (uint32_t)(seq >> 32);
+        k->seq_hi_w = hex4w(k->seq_hi);
+    }
+    w->a = k->seq_hi_w;
+    w->b = hex8w((uint32_t)seq);
+    w->c = k->t_hi_w;
+    w->d = k->t_lo_w;
+    w->e = k->conn_w;
+    w->f = hex8w(sum_mix(seq, k->sum_in));
+}
+
 /* Stores the stamp XORed with a mask key (all zero: unmasked). The stamp
  * starts at payload offset 0, and every word at a multiple of 4, so the key's
  * phase is the same for each. */
@@ -129,6 +174,21 @@ int lg_payload_verify(const uint8_t *p, size_t len, lg_stamp *out)
     return lg_payload_fill_ok(p, len) ? LG_VERIFY_OK : LG_VERIFY_FILL;
 }
 
+bool lg_payload_stamp_is(lg_stamp_cache *k, const uint8_t *p, size_t len, const lg_stamp *s)
+{
+    stamp_words w;
+    stamp_encode_cached(k, &w, s, len);
+    uint32_t a, c;
+    uint64_t b, d, e, f;
+    memcpy(&a, p, 4);
+    memcpy(&b, p + 4, 8);
+    memcpy(&c, p + 12, 4);
+    memcpy(&d, p + 16, 8);
+    memcpy(&e, p + 24, 8);
+    memcpy(&f, p + 32, 8);
+    return ((w.a ^ a) | (w.c ^ c) | (w.b ^ b) | (w.d ^ d) | (w.e ^ e) | (w.f ^ f)) == 0;
+}
+
 bool lg_payload_fill_ok(const uint8_t *p, size_t len)
 {
     /* The fill repeats every 64 bytes: compare whole periods with memcmp. */
@@ -150,6 +210,7 @@ int lg_tmpl_init(lg_tmpl *t, uint8_t opcode, size_t max_len)
     if (!t->payload) return -1;
     lg_payload_fill(t->payload, max_len);
     t->hdr_for = SIZE_MAX;
+    lg_stamp_cache_init(&t->stamp);
     return 0;
 }
 
@@ -157,6 +218,23 @@ void lg_tmpl_free(lg_tmpl *t)
 {
     free(t->payload);
     t->payload = NULL;
+}
+
+/* dst = src masked with key, for bytes at a payload offset that is a multiple
+ * of 4 (so the key's phase is 0). */
+static void mask_copy(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key[4])
+{
+    uint32_t k4;
+    memcpy(&k4, key, 4);
+    uint64_t k8 = (uint64_t)k4 << 32 | k4;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, src + i, 8);
+        v ^= k8;
+        memcpy(dst + i, &v, 8);
+    }
+    for (; i < n; i++) dst[i] = src[i] ^ key[i & 3];
 }
 
 size_t lg_tmpl_frame_size(size_t len)
@@ -175,21 +253,27 @@ size_t lg_tmpl_write(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *s, ws
     }
     uint8_t key[4];
     ws_mask_rng_key(rng, key);
-    memcpy(out, t->hdr, t->hdr_len);
-    memcpy(out + t->hdr_len - 4, key, 4);
     uint8_t *p = out + t->hdr_len;
-    memcpy(p, t->payload, len);
-    ws_mask_apply(p, len, key, 0);
-    if (len >= LG_STAMP_LEN) {
-        /* Masked in registers and stored over the masked fill: no store is
-         * read back, so nothing waits on store forwarding. */
-        stamp_words w;
-        stamp_encode(&w, s, len);
-        stamp_store(p, &w, key);
-        if (copy) {
-            static const uint8_t nokey[4];
-            stamp_store(copy, &w, nokey);
-        }
+    if (len < LG_STAMP_LEN) {
+        memcpy(out, t->hdr, t->hdr_len);
+        memcpy(out + t->hdr_len - 4, key, 4);
+        memcpy(p, t->payload, len);
+        ws_mask_apply(p, len, key, 0);
+        return t->hdr_len + len;
     }
+    /* The stamp is masked in registers; the fill is masked as it is copied.
+     * No byte is written twice and no store is read back. */
+    /* A fixed-size copy of the header (the payload overwrites what is past
+     * it): out has room, a frame of LG_STAMP_LEN or more being longer. */
+    memcpy(out, t->hdr, sizeof t->hdr);
+    memcpy(out + t->hdr_len - 4, key, 4);
+    stamp_words w;
+    stamp_encode_cached(&t->stamp, &w, s, len);
+    stamp_store(p, &w, key);
+    if (copy) {
+        static const uint8_t nokey[4];
+        stamp_store(copy, &w, nokey);
+    }
+    mask_copy(p + LG_STAMP_LEN, t->payload + LG_STAMP_LEN, len - LG_STAMP_LEN, key);
     return t->hdr_len + len;
 }

@@ -45,6 +45,26 @@ int lg_payload_verify(const uint8_t *p, size_t len, lg_stamp *out);
 /* Whether payload bytes [LG_STAMP_LEN, len) are the fill. */
 bool lg_payload_fill_ok(const uint8_t *p, size_t len);
 
+/* The stamp words that repeat from one message to the next: a batch of sends
+ * shares the connection, the time and the length, so per message only the
+ * sequence digits and the checksum are encoded. In ASCII hex, as they sit in
+ * the payload. */
+typedef struct lg_stamp_cache {
+    uint64_t t_ns; /* time, connection and length the words are for */
+    uint32_t conn; /* (len SIZE_MAX: nothing cached yet) */
+    size_t len;
+    uint32_t seq_hi; /* seq >> 32 that seq_hi_w is for (UINT32_MAX: none) */
+    uint32_t seq_hi_w, t_hi_w;
+    uint64_t t_lo_w, conn_w;
+    uint64_t sum_in; /* the checksum's input from time, connection and length */
+} lg_stamp_cache;
+
+void lg_stamp_cache_init(lg_stamp_cache *k);
+/* Whether the first LG_STAMP_LEN bytes of p are the stamp s for a payload of
+ * len (>= LG_STAMP_LEN) bytes: the check of an echo against what was sent,
+ * without keeping a copy of it. */
+bool lg_payload_stamp_is(lg_stamp_cache *k, const uint8_t *p, size_t len, const lg_stamp *s);
+
 /* A prepared client frame: the payload (fill written once) up to max_len,
  * and the cached header of the last length used. */
 typedef struct lg_tmpl {
@@ -53,7 +73,8 @@ typedef struct lg_tmpl {
     uint8_t *payload; /* max_len bytes of fill */
     size_t hdr_for;   /* payload length the cached header is for */
     uint8_t hdr[14];
-    uint8_t hdr_len; /* mask key sits in the last 4 bytes */
+    uint8_t hdr_len;      /* mask key sits in the last 4 bytes */
+    lg_stamp_cache stamp; /* of the last frame written */
 } lg_tmpl;
 
 int lg_tmpl_init(lg_tmpl *t, uint8_t opcode, size_t max_len);
