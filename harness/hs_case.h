@@ -165,6 +165,7 @@ enum hs_step_kind {
     HS_STEP_SLEEP,
     HS_STEP_EXPECT,
     HS_STEP_REPEAT,
+    HS_STEP_SHUTDOWN, /* {"shutdown": "write"}: TCP half-close, nothing is written after it */
 };
 
 typedef struct hs_step {

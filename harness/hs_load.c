@@ -867,6 +867,15 @@ static int parse_step(ld *l, const cJSON *j, hs_step *s, const char *where)
         snprintf(w, sizeof w, "%s.sleep", where);
         return check_keys(l, j, keys, where) ? -1 : get_ms(l, v, &s->sleep_ms, w);
     }
+    if ((v = cJSON_GetObjectItemCaseSensitive(j, "shutdown"))) {
+        static const char *const keys[] = {"shutdown", NULL};
+        s->kind = HS_STEP_SHUTDOWN;
+        snprintf(w, sizeof w, "%s.shutdown", where);
+        if (check_keys(l, j, keys, where)) return -1;
+        if (!cJSON_IsString(v) || strcmp(v->valuestring, "write"))
+            return fail(l, w, "must be \"write\" (half-close: shutdown(SHUT_WR))");
+        return 0;
+    }
     if ((v = cJSON_GetObjectItemCaseSensitive(j, "expect"))) {
         static const char *const keys[] = {"expect", "within", NULL};
         s->kind = HS_STEP_EXPECT;
@@ -887,11 +896,13 @@ static int parse_step(ld *l, const cJSON *j, hs_step *s, const char *where)
         l->depth--;
         if (rc) return -1;
         for (size_t i = 0; i < s->n_steps; i++)
-            if (s->steps[i].kind == HS_STEP_HANDSHAKE)
-                return fail(l, w, "no handshake inside repeat");
+            if (s->steps[i].kind == HS_STEP_HANDSHAKE || s->steps[i].kind == HS_STEP_SHUTDOWN)
+                return fail(l, w, "no handshake or shutdown inside repeat");
         return 0;
     }
-    return fail(l, where, "unknown step '%s' (send, raw, close, sleep, expect, handshake, repeat)",
+    return fail(l, where,
+                "unknown step '%s' (send, raw, close, shutdown, sleep, expect, handshake, "
+                "repeat)",
                 j->child->string);
 }
 
@@ -1007,6 +1018,14 @@ static int parse_case(ld *l, hs_catalogue *cat, const cJSON *j, const section_in
     for (size_t i = 1; i < c->n_steps; i++)
         if (c->steps[i].kind == HS_STEP_HANDSHAKE)
             return fail(l, "steps", "a handshake step must be the first step");
+    /* After a half-close nothing can be written: no step that sends may follow. */
+    bool shut = false;
+    for (size_t i = 0; i < c->n_steps; i++) {
+        int k = c->steps[i].kind;
+        if (shut && (k == HS_STEP_SEND || k == HS_STEP_RAW || k == HS_STEP_CLOSE))
+            return fail(l, "steps", "nothing can be sent after {\"shutdown\": \"write\"}");
+        shut |= k == HS_STEP_SHUTDOWN;
+    }
     for (size_t i = 0; i < c->n_steps; i++) {
         const hs_expect *e = &c->steps[i].expect;
         bool after_hs = i > 0 && c->steps[i - 1].kind == HS_STEP_HANDSHAKE;

@@ -1,7 +1,9 @@
 /* hs_run: one case, one connection, from dial to the closing verdict. */
 #include "harness/hs_run.h"
 
+#include <errno.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -36,6 +38,7 @@ typedef struct run {
     hs_result *r;
     net_conn conn;
     bool connected, open, eof, closing;
+    bool wr_shut;         /* a shutdown step half-closed TCP: nothing more is written */
     int64_t t0, deadline; /* ms; the deadline is the steps' limit */
     uint64_t max_message;
     ws_buf rx;
@@ -167,6 +170,10 @@ static int read_some(run *s);
 static int write_all(run *s, const uint8_t *p, size_t n)
 {
     size_t off = 0;
+    if (s->wr_shut) {
+        hs_wire_note(&s->r->wire, "%zu bytes not sent: our side is shut down for writing", n);
+        return -1;
+    }
     while (off < n) {
         if (s->eof) return -1;
         long w = net_write(&s->conn, p + off, n - off);
@@ -221,8 +228,12 @@ static void message_bytes(run *s, const uint8_t *p, size_t n)
     }
     s->msg_hash = hs_hash(s->msg_hash, p, n);
     s->msg_len += n;
+    /* Fail fast: each frame is validated as it arrives, not the whole message
+     * at its end, so the case stops at the first bad frame. */
     if (s->msg_op == WS_OP_TEXT && ws_utf8_feed(&s->utf8, p, n) == WS_UTF8_INVALID)
-        violation(s, "server sent invalid UTF-8 in a text message (byte %llu; RFC 6455 §8.1)",
+        violation(s,
+                  "server sent a text message with invalid UTF-8 at byte %llu of the message "
+                  "(RFC 6455 §8.1)",
                   (unsigned long long)s->utf8.error_at);
     if (s->msg_len > s->max_message)
         violation(s, "server sent a message over %llu bytes", (unsigned long long)s->max_message);
@@ -299,7 +310,7 @@ static void close_frame(run *s, const uint8_t *payload, size_t n)
     }
     s->r->server_close_code = ev.has_code ? ev.code : 1005;
     push_event(s, &ev);
-    if (s->close_sent) return;
+    if (s->close_sent || s->wr_shut) return;
     /* Answer like a client should: echo a valid code, 1002 for a broken frame. */
     uint8_t reply[2];
     size_t rn = 0;
@@ -325,7 +336,7 @@ static void handle_frame(run *s, const ws_frame *f, const uint8_t *payload)
     }
     switch (f->opcode) {
     case WS_OP_PING:
-        if (!s->close_sent) send_control(s, WS_OP_PONG, payload, n);
+        if (!s->close_sent && !s->wr_shut) send_control(s, WS_OP_PONG, payload, n);
         return;
     case WS_OP_PONG: {
         hs_event ev = {.kind = HS_EV_PONG,
@@ -769,6 +780,19 @@ static void do_expect(run *s, const hs_expect *e)
     hs_match_free(&m);
 }
 
+/* TCP half-close (after our close frame, for servers that wait for EOF).
+ * Over TLS the close_notify goes first, as a TLS client's end of data. */
+static void half_close(run *s)
+{
+    if (s->wr_shut) return;
+    if (s->conn.ssl) SSL_shutdown(s->conn.ssl);
+    if (shutdown(s->conn.fd, SHUT_WR) != 0)
+        hs_wire_note(&s->r->wire, "shutdown(SHUT_WR) failed: %s", strerror(errno));
+    else
+        hs_wire_note(&s->r->wire, "we shut down our side for writing (FIN sent)");
+    s->wr_shut = true;
+}
+
 static void run_steps(run *s, const hs_step *steps, size_t n);
 
 static void run_step(run *s, const hs_step *st)
@@ -799,6 +823,9 @@ static void run_step(run *s, const hs_step *st)
     case HS_STEP_SLEEP:
         sleep_reading(s, st->sleep_ms);
         break;
+    case HS_STEP_SHUTDOWN:
+        half_close(s);
+        break;
     case HS_STEP_EXPECT:
         do_expect(s, &st->expect);
         break;
@@ -812,7 +839,7 @@ static void run_step(run *s, const hs_step *st)
 
 static void run_steps(run *s, const hs_step *steps, size_t n)
 {
-    for (size_t i = 0; i < n && !s->stop; i++) {
+    for (size_t i = 0; i < n && !s->stop && !s->violation; i++) {
         if (net_now_ms() >= s->deadline) {
             judge(s, HS_FAILED, "timed out after %lld ms (the case's time limit)",
                   (long long)(s->deadline - s->t0));
@@ -857,7 +884,7 @@ static void closing_phase(run *s, int64_t close_ms)
     }
     s->closing = true;
     bool we_initiated = false;
-    if (!s->close_sent && !s->close_received && !s->eof) {
+    if (!s->close_sent && !s->close_received && !s->eof && !s->wr_shut) {
         we_initiated = true;
         send_close(s, s->violation ? WS_CLOSE_PROTOCOL_ERROR : WS_CLOSE_NORMAL, NULL);
     }

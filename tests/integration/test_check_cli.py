@@ -173,6 +173,51 @@ def no_close_reply(srv, c):
             c.sendall(frame(op, data))
 
 
+def utf8_strings(srv, c):
+    upgrade(c, "Server: W\xc3\xbcrfel \xc2\xa7 \xff\r\n")
+    read_frame(c)
+    c.sendall(frame(1, "grüße § 7.2".encode()))
+    c.sendall(frame(8, struct.pack("!H", 1000) + "tschüß".encode()))
+    time.sleep(0.3)
+    c.close()
+
+
+def bad_utf8_fragment(srv, c):
+    """A valid first fragment, then invalid UTF-8 (a surrogate, ED A0: invalid
+    at its second byte, byte 7 of the message) in an unfinished second one,
+    then silence: only a per-frame check can see it."""
+    upgrade(c)
+    read_frame(c)
+    c.sendall(bytes([0x01, 6]) + "héllo".encode())
+    c.sendall(bytes([0x00, 5]) + b"\xed\xa0\x80ab")
+    while not srv.stop and c.recv(4096):
+        pass
+
+
+def reset_while_writing(srv, c):
+    """Reads a few bytes of the request, then resets (SO_LINGER 0) while the
+    client is still writing a large one."""
+    c.recv(16)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+
+
+def waits_for_eof(srv, c):
+    """Echoes, answers a close frame, and closes TCP only after the client's FIN."""
+    upgrade(c)
+    while not srv.stop:
+        op, data = read_frame(c)
+        if op == 8:
+            c.sendall(frame(8, data))
+            c.settimeout(10)
+            while c.recv(4096):
+                pass
+            c.close()
+            return
+        if op in (1, 2):
+            c.sendall(frame(op, data))
+
+
 def main():
     r = Results()
     tmp = tempfile.mkdtemp(prefix="wsprobe-cli-")
@@ -344,6 +389,89 @@ def main():
             p.stdout[-1500:])
     r.check("control characters escaped in report.json", "\x1b" not in json.dumps(c, ensure_ascii=False)
             and "\\x1b" in c["reason"] + "".join(c["observed"]), c["reason"])
+
+    # UTF-8 is kept as it is, on the terminal and in report.json (titles, RFC
+    # clauses, messages, close reasons); invalid bytes still become \xNN.
+    udir = os.path.join(tmp, "utf8cases")
+    os.mkdir(udir)
+    with open(os.path.join(udir, "91-utf8.json"), "w", encoding="utf-8") as f:
+        json.dump({"section": "91", "title": "Überprüfung", "cases": [
+            {"id": "91.1", "title": "Grüße über §5.6", "rfc": "RFC 7692 §7.2.3.4", "steps": [
+                {"send": {"op": "text", "payload": "x"}},
+                {"expect": {"close": 1002}}]},
+            {"id": "91.2", "title": "Invalid UTF-8 in an unfinished message", "rfc": "6455 §8.1",
+             "steps": [{"send": {"op": "text", "payload": "x"}}, {"expect": {"echo": True}}]},
+            {"id": "91.3", "title": "64 KiB header value while the server resets",
+             "rfc": "6455 §10.4", "steps": [
+                {"handshake": {"add": [["X-Big", {"repeat": {"byte": "a", "count": 65536}}]]}},
+                {"expect": {"one_of": [
+                    {"events": {"response": {"status": "4xx"}}},
+                    {"events": {"drop": True}, "verdict": "NON-STRICT", "why": "reset seen"}]}}]},
+            {"id": "91.4", "title": "Close, then half-close: the server closes after our FIN",
+             "rfc": "6455 §7.1.1", "close_timeout": 1, "steps": [
+                {"send": {"op": "text", "payload": "eof"}}, {"expect": {"echo": True}},
+                {"close": 1000}, {"shutdown": "write"}, {"expect": {"close": 1000}}]},
+            {"id": "91.5", "title": "Close without half-close: the server waits for EOF",
+             "rfc": "6455 §7.1.1", "close_timeout": 1, "steps": [
+                {"send": {"op": "text", "payload": "eof"}}, {"expect": {"echo": True}},
+                {"close": 1000}, {"expect": {"close": 1000}}]}]}, f, ensure_ascii=False)
+
+    def mine(behave, case, *extra):
+        srv = RawServer(behave)
+        try:
+            d = os.path.join(tmp, behave.__name__ + case)
+            p = run("check", srv.url, "--cases-dir", udir, "--cases", case, "--report", d, *extra,
+                    timeout=60)
+            rep = json.load(open(os.path.join(d, "report.json"), encoding="utf-8"))
+            return p, rep["cases"][0], rep
+        finally:
+            srv.close()
+
+    p, c, rep = mine(utf8_strings, "91.1", "-v")
+    r.check("UTF-8 title and server text kept on the terminal",
+            "Grüße über §5.6" in p.stdout and "grüße § 7.2" in p.stdout and
+            "\\xc2" not in p.stdout and "\\xc3" not in p.stdout, p.stdout[-1500:])
+    r.check("UTF-8 in report.json: title, rfc, reason, close reason preview",
+            c["title"] == "Grüße über §5.6" and c["rfc"] == "RFC 7692 §7.2.3.4" and
+            "grüße § 7.2" in c["reason"] and any("tschüß" in o for o in c["observed"]) and
+            "\\xc2" not in json.dumps(rep, ensure_ascii=False), (c["title"], c["reason"]))
+    r.check("invalid UTF-8 from the server still \\xNN (terminal and report.json)",
+            "Würfel § \\xff" in rep["agent"] and "Würfel § \\xff" in c["handshake"]["response"],
+            (rep["agent"], p.stdout[-600:]))
+
+    p, c, _ = mine(bad_utf8_fragment, "91.2", "--timeout", "6")
+    r.check("invalid UTF-8 from the server: FAILED at the bad frame, not at the message end",
+            c["verdict"] == "FAILED" and
+            "invalid UTF-8 at byte 7 of the message" in c["reason"] and p.elapsed < 4.5,
+            (c["verdict"], c["reason"], p.elapsed))
+
+    for i in range(5):
+        p, c, _ = mine(reset_while_writing, "91.3", "--timeout", "3")
+        ok = c["verdict"] == "NON-STRICT" and c["reason"] == "reset seen"
+        if not ok:
+            break
+    r.check("reset while a 64 KiB request is written: the drop alternative matches (5 runs)",
+            ok, (c["verdict"], c["reason"], c["observed"], [w.get("note") for w in c["wire"]]))
+
+    p, c, _ = mine(waits_for_eof, "91.4")
+    r.check("shutdown write: the server that waits for EOF closes, closing OK",
+            c["verdict"] == "OK" and c["close_verdict"] == "OK" and
+            c["close"]["tcp_closed_by"] == "server" and
+            any("shut down our side" in (w.get("note") or "") for w in c["wire"]),
+            (c["verdict"], c["reason"], c["close_reason"]))
+    p, c, _ = mine(waits_for_eof, "91.5")
+    r.check("without shutdown the same server never closes TCP (closing FAILED)",
+            c["verdict"] == "OK" and c["close_verdict"] == "FAILED" and
+            "did not close TCP" in c["close_reason"], (c["verdict"], c["close_reason"]))
+    bad = os.path.join(tmp, "shutbad")
+    os.mkdir(bad)
+    with open(os.path.join(bad, "92.json"), "w") as f:
+        json.dump({"section": "92", "title": "t", "cases": [
+            {"id": "92.1", "title": "t", "rfc": "r", "steps": [
+                {"shutdown": "write"}, {"send": {"op": "text", "payload": "x"}}]}]}, f)
+    p = run("cases", "--cases-dir", bad)
+    r.check("a send after shutdown is a load error (exit 2)",
+            p.returncode == 2 and "after" in p.stderr and "shutdown" in p.stderr, p.stderr)
     r.finish()
 
 
