@@ -11,6 +11,7 @@ logs=build/test-logs
 mkdir -p "$logs"
 passed=0
 failed=0
+skipped=0
 failures=""
 
 # ASan leak checking on; UBSan stops on the first finding.
@@ -28,12 +29,21 @@ count() { # $1 name, $2 exit code, $3 log
     fi
     [ -z "$p" ] && p=0
     [ -z "$f" ] && f=0
+    # A script that could not run here (e.g. no privilege for network
+    # namespaces) says so with ", N skipped"; it is counted as skipped, not passed.
+    s=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$3" | tail -n 1 | sed 's/.* \([0-9]*\) skipped.*/\1/')
+    [ -z "$s" ] && s=0
+    skipped=$((skipped + s))
     if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-    if [ "$2" -eq 0 ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then p=1; fi
+    if [ "$2" -eq 0 ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$s" -eq 0 ]; then p=1; fi
     passed=$((passed + p))
     failed=$((failed + f))
     if [ "$2" -eq 0 ] && [ "$f" -eq 0 ]; then
-        echo "ok    $1 ($p)"
+        if [ "$p" -eq 0 ] && [ "$s" -gt 0 ]; then
+            echo "SKIP  $1 (see $3)"
+        else
+            echo "ok    $1 ($p)"
+        fi
     else
         echo "FAIL  $1 ($p passed, $f failed; log: $3)"
         tail -n 30 "$3" | sed 's/^/      | /'
@@ -62,5 +72,9 @@ if [ "$mode" != unit ]; then
 fi
 
 [ -n "$failures" ] && echo "failed:$failures"
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]
