@@ -16,6 +16,12 @@ missing=""
 for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
+# The browser tests install playwright-core with npm; Debian's own nodejs
+# package ships without it (NodeSource's includes it).
+if [ "${1:-build}" = test ] && ! command -v npm >/dev/null 2>&1 &&
+    ! echo "$missing" | grep -q nodejs; then
+    missing="$missing npm"
+fi
 [ -z "$missing" ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -28,3 +34,4 @@ echo "wsprobe: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+
