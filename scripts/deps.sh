@@ -18,8 +18,7 @@ for p in $want; do
 done
 # The browser tests install playwright-core with npm; Debian's own nodejs
 # package ships without it (NodeSource's includes it).
-if [ "${1:-build}" = test ] && ! command -v npm >/dev/null 2>&1 &&
-    ! echo "$missing" | grep -q nodejs; then
+if [ "${1:-build}" = test ] && ! command -v npm >/dev/null 2>&1; then
     missing="$missing npm"
 fi
 [ -z "$missing" ] && exit 0
