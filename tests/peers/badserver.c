@@ -772,11 +772,11 @@ static int on_frame(conn *c, const frame *f)
 
 /* ---- hostile behaviours, started by the client's first frame ------------ */
 
-static pthread_once_t g_bomb_once = PTHREAD_ONCE_INIT;
 static ws_buf g_bomb; /* raw DEFLATE, tail removed */
 
-/* 1 GiB + 1 MiB of zeros, deflated once per process. Z_RLE on zeros gives
- * the format's best ratio (about 1000:1) at memory speed. */
+/* 1 GiB + 1 MiB of zeros, deflated once at start-up (a second or two, before
+ * we listen, so no case waits for it). Z_RLE on zeros gives the format's
+ * best ratio (about 1000:1) at memory speed. */
 static void make_bomb(void)
 {
     static const uint8_t zeros[1 << 16];
@@ -803,7 +803,6 @@ static void make_bomb(void)
 
 static void deflate_bomb(conn *c)
 {
-    pthread_once(&g_bomb_once, make_bomb);
     if (g_bomb.len == 0) return;
     if (send_frame(c, WS_OP_BINARY, true, WS_RSV1, g_bomb.data, g_bomb.len) == 0) drain(c, 0);
 }
@@ -1051,6 +1050,7 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (bug(BUG_DEFLATE_BOMB)) make_bomb();
     char err[200];
     int lfd = net_listen("127.0.0.1", (uint16_t)port, false, err, sizeof err);
     if (lfd < 0) {
