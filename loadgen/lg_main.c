@@ -453,10 +453,11 @@ int load_main(int argc, char **argv)
     res->n_th = o->n_thresholds;
     uint64_t unreachable = res->total.err[LG_E_REFUSED] + res->total.err[LG_E_CONNECT_TIMEOUT] +
                            res->total.err[LG_E_UNREACHABLE] + res->total.err[LG_E_RESOLVE];
-    code = res->interrupted                                       ? 130
-           : missed                                               ? 1
-           : res->total.c[LG_C_CONNECTED] == 0 && unreachable > 0 ? 3
-                                                                  : 0;
+    /* A certificate that is never accepted makes the target as unreachable
+     * as a refused port: nothing could be measured. */
+    bool tls_only = res->total.c[LG_C_OPENED] == 0 && res->total.err[LG_E_TLS] > 0;
+    bool no_tcp = res->total.c[LG_C_CONNECTED] == 0 && unreachable > 0;
+    code = res->interrupted ? 130 : missed ? 1 : no_tcp || tls_only ? 3 : 0;
     res->exit_code = code;
     lg_report_summary(o->json ? stderr : stdout, res);
     if (missed) {
@@ -465,7 +466,11 @@ int load_main(int argc, char **argv)
             if (!res->th[i].pass) fprintf(stderr, " '%s' (%s)", res->th[i].expr, res->th[i].text);
         fprintf(stderr, "\n");
     }
-    if (code == 3) fprintf(stderr, "wsprobe load: target unreachable: no connection was made\n");
+    if (code == 3 && !no_tcp)
+        fprintf(stderr, "wsprobe load: target unreachable: no TLS session was established (%s)\n",
+                res->det.n[LG_E_TLS] ? res->det.text[LG_E_TLS][0] : "TLS failed");
+    else if (code == 3)
+        fprintf(stderr, "wsprobe load: target unreachable: no connection was made\n");
     cJSON *j = (o->json || o->report_dir) ? lg_report_json(res) : NULL;
     if (o->json && j) {
         char *text = cJSON_Print(j);
