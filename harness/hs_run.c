@@ -164,6 +164,7 @@ static void violation(run *s, const char *fmt, ...)
 /* ---- writing ---- */
 
 static int read_some(run *s);
+static void got_eof(run *s, const char *why);
 
 /* Writes all of p before the deadline, reading meanwhile so a server that
  * echoes while we write cannot deadlock us. */
@@ -192,14 +193,11 @@ static int write_all(run *s, const uint8_t *p, size_t n)
             if (read_some(s) < 0) return -1;
             continue;
         }
+        /* A reset while writing is the server ending the connection: the same
+         * drop as one seen by a read (before the response, do_handshake turns
+         * it into the drop event). */
         hs_wire_note(&s->r->wire, "write failed: %s", s->conn.err);
-        if (!s->eof) {
-            s->eof = true;
-            if (!s->close_received && s->open) {
-                hs_event ev = {.kind = HS_EV_DROP, .t_ms = net_now_ms()};
-                push_event(s, &ev);
-            }
-        }
+        got_eof(s, s->conn.err);
         return -1;
     }
     return 0;
