@@ -29,12 +29,12 @@ enum lg_conn_state {
     LG_ST_DEAD,    /* failed and --reconnect is off */
 };
 
-/* A message in flight: what the echo must carry back, and when it left. */
+/* A message in flight: when it left. What it carried is not kept: its stamp
+ * and length follow from the connection, its sequence number and intended
+ * time, so the ring stays small (it is read and written once per message). */
 typedef struct lg_sent {
     int64_t at;       /* handed to the socket */
     int64_t intended; /* when it should have left (open loop) */
-    uint32_t len;
-    uint8_t stamp[40];
 } lg_sent;
 
 typedef struct lg_conn {

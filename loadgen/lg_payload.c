@@ -191,14 +191,20 @@ bool lg_payload_stamp_is(lg_stamp_cache *k, const uint8_t *p, size_t len, const 
 
 bool lg_payload_fill_ok(const uint8_t *p, size_t len)
 {
-    /* The fill repeats every 64 bytes: compare whole periods with memcmp. */
+    /* The fill repeats every 64 bytes and the stamp ends on a word boundary:
+     * compare word by word against the one period, no call, no early exit
+     * for the common short message. */
+    uint64_t diff = 0;
     size_t i = LG_STAMP_LEN;
-    if (len > i && memcmp(p + i, LG_FILL + i, (len < 64 ? len : 64) - i) != 0) return false;
-    for (i = 64; i < len; i += 64) {
-        size_t n = len - i < 64 ? len - i : 64;
-        if (memcmp(p + i, LG_FILL, n) != 0) return false;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t a, b;
+        memcpy(&a, p + i, 8);
+        memcpy(&b, LG_FILL + (i & 63), 8);
+        diff |= a ^ b;
+        if ((i & 4095) == 4088 && diff) return false;
     }
-    return true;
+    for (; i < len; i++) diff |= p[i] ^ (uint8_t)LG_FILL[i & 63];
+    return diff == 0;
 }
 
 int lg_tmpl_init(lg_tmpl *t, uint8_t opcode, size_t max_len)
@@ -211,6 +217,7 @@ int lg_tmpl_init(lg_tmpl *t, uint8_t opcode, size_t max_len)
     lg_payload_fill(t->payload, max_len);
     t->hdr_for = SIZE_MAX;
     lg_stamp_cache_init(&t->stamp);
+    lg_stamp_cache_init(&t->echo);
     return 0;
 }
 

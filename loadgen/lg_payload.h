@@ -75,6 +75,7 @@ typedef struct lg_tmpl {
     uint8_t hdr[14];
     uint8_t hdr_len;      /* mask key sits in the last 4 bytes */
     lg_stamp_cache stamp; /* of the last frame written */
+    lg_stamp_cache echo;  /* of the last echo checked (lg_payload_stamp_is) */
 } lg_tmpl;
 
 int lg_tmpl_init(lg_tmpl *t, uint8_t opcode, size_t max_len);

@@ -25,13 +25,16 @@ static inline uint64_t ring_slot(uint64_t seq, uint32_t K)
     return (K & (K - 1)) == 0 ? seq & (K - 1) : seq % K;
 }
 
-static size_t pick_size(lg_worker *w)
+/* The payload length of message seq on connection conn: fixed, or drawn
+ * evenly from the --size range by a hash of the two, so the echo's expected
+ * length is known without keeping it. */
+static size_t msg_size(const lg_opts *o, uint32_t conn, uint64_t seq)
 {
-    const lg_opts *o = w->run->o;
     if (o->size_min == o->size_max) return o->size_min;
-    uint64_t z = (w->size_rng += 0x9E3779B97F4A7C15ull);
+    uint64_t z = seq * 0x9E3779B97F4A7C15ull ^ ((uint64_t)conn << 32 | conn);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z ^= z >> 27;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
     return o->size_min + (size_t)(z % (o->size_max - o->size_min + 1));
 }
 
@@ -40,13 +43,12 @@ static size_t pick_size(lg_worker *w)
 static int send_one(lg_worker *w, lg_conn *c, size_t *batch, int64_t intended, int64_t now)
 {
     const lg_run *r = w->run;
-    size_t len = pick_size(w);
+    size_t len = msg_size(r->o, c->id, c->next_seq);
     lg_stamp s = {.seq = c->next_seq, .t_ns = (uint64_t)(intended - r->epoch), .conn = c->id};
     lg_sent *e = c->sent ? &c->sent[ring_slot(c->next_seq, r->o->inflight)] : NULL;
     if (c->pmd) {
         memcpy(w->pbuf, w->tmpl.payload, len);
         lg_payload_stamp(w->pbuf, len, &s);
-        if (e) memcpy(e->stamp, w->pbuf, LG_STAMP_LEN);
         if (lg_conn_send_data(w, c, w->tmpl.opcode, w->pbuf, len) < 0) return -1;
     } else {
         if (*batch + lg_tmpl_frame_size(len) > w->sbuf_cap) {
@@ -54,12 +56,11 @@ static int send_one(lg_worker *w, lg_conn *c, size_t *batch, int64_t intended, i
             *batch = 0;
             if (lg_conn_send(w, c, w->sbuf, n) < 0) return -1;
         }
-        *batch += lg_tmpl_write(&w->tmpl, w->sbuf + *batch, len, &s, &c->rng, e ? e->stamp : NULL);
+        *batch += lg_tmpl_write(&w->tmpl, w->sbuf + *batch, len, &s, &c->rng, NULL);
     }
     if (e) {
         e->at = now;
         e->intended = intended;
-        e->len = (uint32_t)len;
     }
     c->next_seq++;
     w->k.c[LG_C_SENT]++;
@@ -160,8 +161,12 @@ static void echo_message(lg_worker *w, lg_conn *c, const uint8_t *p, size_t n, i
     uint32_t K = w->run->o->inflight;
     /* Fast path: the echo of the oldest message in flight, as sent. */
     if (c->sent && lg_scenario_outstanding(c) && n >= LG_STAMP_LEN) {
-        const lg_sent *e = &c->sent[ring_slot(c->track.next, K)];
-        if (e->len == n && memcmp(p, e->stamp, LG_STAMP_LEN) == 0) {
+        uint64_t seq = c->track.next;
+        const lg_sent *e = &c->sent[ring_slot(seq, K)];
+        lg_stamp want = {
+            .seq = seq, .t_ns = (uint64_t)(e->intended - w->run->epoch), .conn = c->id};
+        if (n == msg_size(w->run->o, c->id, seq) &&
+            lg_payload_stamp_is(&w->tmpl.echo, p, n, &want)) {
             if (!lg_payload_fill_ok(p, n)) corrupted(w, c);
             lg_track_next(&c->track);
             w->k.c[LG_C_RECEIVED]++;

@@ -103,7 +103,6 @@ int lg_worker_init(lg_worker *w, lg_run *run, int id)
         uint64_t W64 = (uint64_t)run->nworkers;
         w->quota = o->messages / W64 + ((uint64_t)id < o->messages % W64);
     }
-    w->size_rng = (uint64_t)id * 7919 + 1;
     w->ep = epoll_create1(EPOLL_CLOEXEC);
     w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
