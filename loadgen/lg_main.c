@@ -191,7 +191,8 @@ static void collect(reporter *rp, int64_t now)
     lg_run *run = rp->run;
     lg_counters all;
     memset(&all, 0, sizeof all);
-    double busy = 0, dt = (double)(now - rp->t_prev) / 1e9;
+    int64_t from = rp->t_prev;
+    double busy = 0, dt = (double)(now - from) / 1e9;
     for (int i = 0; i < run->nworkers; i++) {
         lg_counters k;
         memset(&k, 0, sizeof k);
@@ -213,7 +214,9 @@ static void collect(reporter *rp, int64_t now)
     lg_second *s = &rp->series[rp->n++];
     memset(s, 0, sizeof *s);
     s->t = (double)(now - run->epoch) / 1e9;
-    s->warmup = now < run->warm_end;
+    /* A second that began in the warm-up is a warm-up second: with --warmup 1s
+     * the first gathering (at 1.05 s) is almost all warm-up. */
+    s->warmup = from < run->warm_end;
     s->k = all;
     s->lat_count = lg_hist_total(rp->sec);
     s->p50 = lg_hist_percentile(rp->sec, 50);
