@@ -8,7 +8,8 @@ refused), connections come back once the server does (later seconds of the
 series show messages again), the counts still add up, and the report is
 written. Without --reconnect: the failed connections stay closed (no new
 connect attempts, no messages after the kill). SIGTERM during a run writes the
-partial report with the 'interrupted' status, 130."""
+partial report with the 'interrupted' status, 130; a second SIGINT during the
+stop (here: waiting for close replies that never come) exits at once."""
 import json
 import os
 import signal
@@ -18,7 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import WSPROBE, Proc, Results, free_port, serve, wait_port  # noqa: E402
+from harness_util import PEERS, WSPROBE, Proc, Results, free_port, serve, wait_port  # noqa: E402
 
 R = Results()
 CONNS = 8
@@ -179,6 +180,34 @@ def sigterm_report():
     return ok or f"rc={p.returncode} took={took:.2f} summary={s['interrupted']} {m}"
 
 
+def second_sigint():
+    """Against a server that never answers our close, the stop after one
+    SIGINT waits out the close timeout (1 s); a second SIGINT ends it now."""
+    port = free_port()
+    times = []
+    with Proc([os.path.join(PEERS, "badserver"), "--port", str(port), "--bug", "no-close-reply"],
+              port=port):
+        for twice in (False, True):
+            p = subprocess.Popen([WSPROBE, "load", "--no-progress", "-c", "4", "-d", "60s",
+                                  f"ws://127.0.0.1:{port}/"], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            time.sleep(1.5)
+            t0 = time.monotonic()
+            p.send_signal(signal.SIGINT)
+            if twice:
+                time.sleep(0.05)
+                p.send_signal(signal.SIGINT)
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                return f"no exit within 15 s (second SIGINT: {twice})"
+            times.append((p.returncode, round(time.monotonic() - t0, 2)))
+    (rc1, t1), (rc2, t2) = times
+    return (rc1 == 130 and rc2 == 130 and t1 >= 0.8 and t2 < 0.5) or f"once {times[0]}, twice {times[1]}"
+
+
 def restart_same_port():
     """The premise of the test above: serve can rebind a port whose
     connections were just killed (TIME_WAIT on the server side)."""
@@ -200,4 +229,5 @@ R.run("SIGKILL + restart during load --reconnect: on time, reset/refused, reconn
       strict(with_reconnect))
 R.run("SIGKILL during load without --reconnect: nothing reopened, run ends", strict(without_reconnect))
 R.run("SIGTERM during load: partial report, interrupted, exit 130", strict(sigterm_report))
+R.run("a second SIGINT while stopping exits at once (130)", strict(second_sigint))
 R.finish()
