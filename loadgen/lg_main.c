@@ -317,7 +317,9 @@ static void assemble(lg_result *r, lg_run *run, lg_worker *ws, reporter *rp, int
         add_note(r, "achieved %.0f msgs/s of the %.0f targeted (see behind/skipped)",
                  (double)r->window.c[LG_C_SENT] / secs, o->rate);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cores > 0 && cpu / r->elapsed_s > 0.9 * (double)(cores < o->threads ? cores : o->threads) &&
+    /* Under a second, start-up (e.g. loading the trust store) is most of it. */
+    if (cores > 0 && r->elapsed_s >= 1 &&
+        cpu / r->elapsed_s > 0.9 * (double)(cores < o->threads ? cores : o->threads) &&
         !r->bottleneck) {
         r->bottleneck = true;
         add_note(r, "the generator used %.1f CPU seconds per second on %.0f cores",
