@@ -6,6 +6,8 @@
  * case or closing verdict is FAILED and the case is not in the baseline. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +26,10 @@
 #include "net/net.h"
 #include "ws/ws_url.h"
 
-#define DEFAULT_URL "ws://127.0.0.1:9001/"
-#define MAX_LIST    64
+#define DEFAULT_URL      "ws://127.0.0.1:9001/"
+#define MAX_LIST         64
+#define CUT_GRACE_MS     1000 /* after Ctrl-C, running cases may finish this long */
+#define EXIT_INTERRUPTED 130
 
 typedef struct target {
     char *url;
@@ -70,8 +74,60 @@ static void check_usage(FILE *out)
         "  --cases-dir DIR        add DIR/*.json to the catalogue (repeatable)\n"
         "  -v, --verbose          every case, and the wire log of those not OK\n\n"
         "Exit: 0 nothing failed beyond the baseline, 1 a case or closing verdict FAILED,\n"
-        "2 usage error or bad case file, 3 target unreachable.\n",
+        "2 usage error or bad case file, 3 target unreachable, 130 interrupted (Ctrl-C or\n"
+        "SIGTERM: running cases get 1 s, the partial report is written; twice: at once).\n",
         hs_pool_default_jobs(), HS_DEFAULT_TIMEOUT_S);
+}
+
+/* ---- Ctrl-C ----
+ * The first SIGINT/SIGTERM sets the cut time: no new case starts, running ones
+ * finish or stop by then, and the partial report is written (exit 130). A
+ * second one leaves at once. */
+
+static _Atomic int64_t g_cut_at_ms;
+static volatile sig_atomic_t g_signals;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (++g_signals > 1) _exit(EXIT_INTERRUPTED);
+    atomic_store(&g_cut_at_ms, net_now_ms() + CUT_GRACE_MS);
+    static const char msg[] =
+        "\nwsprobe: interrupted: finishing the running cases (again to quit at once)\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+}
+
+static void catch_signals(bool on)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on ? on_signal : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Moves the results of cases that finished to the front (n becomes their
+ * number) and lists the ids of the others. 0, or -1 out of memory. */
+static int drop_interrupted(const hs_case **sel, hs_result *res, size_t *n, const char ***not_run,
+                            size_t *n_not_run)
+{
+    *not_run = calloc(*n ? *n : 1, sizeof **not_run);
+    if (!*not_run) return -1;
+    size_t kept = 0;
+    *n_not_run = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (res[i].interrupted) {
+            (*not_run)[(*n_not_run)++] = sel[i]->id;
+            hs_result_free(&res[i]);
+            continue;
+        }
+        sel[kept] = sel[i];
+        res[kept++] = res[i];
+    }
+    *n = kept;
+    return 0;
 }
 
 /* ---- the catalogue ---- */
@@ -342,7 +398,8 @@ static int run_target(const check_opts *o, const hs_catalogue *cat, const target
                       .subprotocol = o->subprotocol,
                       .headers = o->headers,
                       .n_headers = o->n_headers,
-                      .timeout_s = o->timeout_s};
+                      .timeout_s = o->timeout_s,
+                      .cut_at_ms = &g_cut_at_ms};
     hs_result *res = calloc(n, sizeof *res);
     bool *base = calloc(n, sizeof *base);
     if (!res || !base) {
@@ -364,6 +421,13 @@ static int run_target(const check_opts *o, const hs_catalogue *cat, const target
     hs_pool_run(sel, n, &ro, jobs, res, on_progress, &pr);
     int64_t dur = net_now_ms() - t0;
     if (o->tty) fprintf(stderr, "\r\033[K");
+    bool interrupted = atomic_load(&g_cut_at_ms) != 0;
+    const char **not_run = NULL;
+    size_t n_not_run = 0, n_selected = n;
+    if (interrupted && drop_interrupted(sel, res, &n, &not_run, &n_not_run) != 0) {
+        fprintf(stderr, "wsprobe: out of memory\n");
+        _exit(EXIT_INTERRUPTED);
+    }
 
     size_t cnt[HS_VERDICT_COUNT] = {0}, close_failed = 0, new_fail = 0, known_fail = 0;
     for (size_t i = 0; i < n; i++) {
@@ -392,6 +456,11 @@ static int run_target(const check_opts *o, const hs_catalogue *cat, const target
     if (known_fail) printf(" (%zu in the baseline)", known_fail);
     printf(" in %.2fs\n", (double)dur / 1000.0);
     int status = new_fail ? 1 : 0;
+    if (interrupted) {
+        printf("interrupted: %zu of %zu selected cases not run or cut short\n", n_not_run,
+               n_selected);
+        status = EXIT_INTERRUPTED;
+    }
 
     if (report_dir) {
         hs_report_info info = {.target = t->url,
@@ -413,11 +482,14 @@ static int run_target(const check_opts *o, const hs_catalogue *cat, const target
                                .insecure = o->insecure,
                                .expect_failures = o->expect_failures,
                                .expected_failure = base,
-                               .exit_status = status};
+                               .exit_status = status,
+                               .interrupted = interrupted,
+                               .not_run = not_run,
+                               .n_not_run = n_not_run};
         if (hs_report_json_write(report_dir, &info, sel, res, n, err, sizeof err) != 0 ||
             rp_write_dir(report_dir, err, sizeof err) != 0) {
             fprintf(stderr, "wsprobe: %s\n", err);
-            status = 2;
+            if (!interrupted) status = 2;
         } else {
             printf("report: %s/report.json\n", report_dir);
         }
@@ -426,6 +498,7 @@ static int run_target(const check_opts *o, const hs_catalogue *cat, const target
     free(res);
     free(base);
     free(sel);
+    free(not_run);
     net_tls_ctx_free(tls);
     return status;
 }
@@ -625,7 +698,8 @@ int check_main(int argc, char **argv)
     const char *nc = getenv("NO_COLOR");
     o.color = isatty(STDOUT_FILENO) && !(nc && nc[0]);
     int status = 0;
-    for (size_t i = 0; i < o.n_targets; i++) {
+    catch_signals(true);
+    for (size_t i = 0; i < o.n_targets && !atomic_load(&g_cut_at_ms); i++) {
         char dir[4096];
         const char *rd = o.report_dir;
         if (rd && o.n_targets > 1) {
@@ -639,6 +713,7 @@ int check_main(int argc, char **argv)
         int s = run_target(&o, &cat, &o.targets[i], rd);
         if (s > status) status = s;
     }
+    catch_signals(false);
     hs_catalogue_free(&cat);
     free_opts(&o);
     return status;

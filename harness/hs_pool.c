@@ -31,6 +31,10 @@ static void *worker(void *arg)
     for (;;) {
         size_t i = atomic_fetch_add(&p->next, 1);
         if (i >= p->n) break;
+        if (p->o->cut_at_ms && atomic_load(p->o->cut_at_ms)) {
+            p->results[i].interrupted = true; /* never started */
+            continue;
+        }
         hs_run_case(p->cases[i], p->o, &p->results[i]);
         pthread_mutex_lock(&p->lock);
         p->done++;

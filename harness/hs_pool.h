@@ -17,7 +17,8 @@ typedef void (*hs_progress_fn)(void *ud, size_t done, size_t total, const hs_cas
 
 /* The default -j: twice the cores, at most 16. */
 int hs_pool_default_jobs(void);
-/* results[i] is the result of cases[i]. 0, or -1 if no thread could start
+/* results[i] is the result of cases[i]. Once o->cut_at_ms is set, no new case
+ * starts: the rest get a zeroed result with `interrupted` set. 0, or -1 if no thread could start
  * (then nothing ran). */
 int hs_pool_run(const hs_case *const *cases, size_t n, const hs_run_opts *o, int jobs,
                 hs_result *results, hs_progress_fn cb, void *ud);

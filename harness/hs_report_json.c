@@ -144,6 +144,8 @@ char *hs_report_json_string(const hs_report_info *info, const hs_case *const *ca
     cJSON_AddStringToObject(root, "started", when);
     cJSON_AddNumberToObject(root, "duration_ms", (double)info->duration_ms);
     cJSON_AddNumberToObject(root, "exit_status", info->exit_status);
+    cJSON_AddBoolToObject(root, "interrupted", info->interrupted);
+    add_strings(root, "not_run", info->not_run, info->n_not_run);
 
     cJSON *opt = cJSON_AddObjectToObject(root, "options");
     add_strings(opt, "cases", info->cases, info->n_cases);
@@ -192,6 +194,8 @@ char *hs_report_json_string(const hs_report_info *info, const hs_case *const *ca
     for (int v = 0; v < HS_VERDICT_COUNT; v++)
         cJSON_AddNumberToObject(sum, hs_verdict_name(v), (double)tot[v]);
     cJSON_AddNumberToObject(sum, "close_failed", (double)close_failed);
+    cJSON_AddBoolToObject(sum, "interrupted", info->interrupted);
+    cJSON_AddNumberToObject(sum, "not_run", (double)info->n_not_run);
     cJSON_AddItemToObject(sum, "sections", secs);
 
     cJSON *cs = cJSON_AddArrayToObject(root, "cases");

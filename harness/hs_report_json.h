@@ -37,6 +37,11 @@ typedef struct hs_report_info {
     const char *expect_failures;
     const bool *expected_failure; /* per case: listed in the baseline */
     int exit_status;
+    /* Ctrl-C: the run stopped early; these selected cases have no result
+     * (never started, or cut short) and are not among `cases`. */
+    bool interrupted;
+    const char *const *not_run;
+    size_t n_not_run;
 } hs_report_info;
 
 /* Writes dir/report.json (creating dir). 0, or -1 with err. */

@@ -31,6 +31,7 @@
 #define MAX_QUEUED_EVENTS 4096
 #define MAX_HEADERS       64
 #define HEAD_MAX          16384
+#define CUT_POLL_MS       100 /* how often a wait looks for an interruption */
 
 typedef struct run {
     const hs_case *c;
@@ -161,6 +162,37 @@ static void violation(run *s, const char *fmt, ...)
     observe(s, s->violation_msg);
 }
 
+/* ---- interruption ---- */
+
+static int64_t cut_time(const run *s)
+{
+    return s->o->cut_at_ms ? atomic_load(s->o->cut_at_ms) : 0;
+}
+
+/* True once the run's cut time has passed: the case stops where it is and
+ * its result is marked interrupted (no verdict is reported for it). */
+static bool cut_passed(run *s)
+{
+    int64_t cut = cut_time(s);
+    if (!cut || net_now_ms() < cut) return false;
+    if (!s->r->interrupted) {
+        s->r->interrupted = true;
+        hs_wire_note(&s->r->wire, "run interrupted: case cut short");
+    }
+    s->stop = true;
+    return true;
+}
+
+/* A wait ends by `until`, by the cut time, and, while the run may still be
+ * interrupted, within CUT_POLL_MS so that an interruption is seen. */
+static int64_t wait_until(const run *s, int64_t until)
+{
+    if (!s->o->cut_at_ms) return until;
+    int64_t cut = cut_time(s);
+    int64_t lim = cut ? cut : net_now_ms() + CUT_POLL_MS;
+    return until < lim ? until : lim;
+}
+
 /* ---- writing ---- */
 
 static int read_some(run *s);
@@ -183,7 +215,9 @@ static int write_all(run *s, const uint8_t *p, size_t n)
             continue;
         }
         if (w == NET_AGAIN) {
-            int r = net_wait(&s->conn, (short)(s->conn.want | POLLIN), s->deadline);
+            int r = net_wait(&s->conn, (short)(s->conn.want | POLLIN), wait_until(s, s->deadline));
+            if (r == 0 && cut_passed(s)) return -1;
+            if (r == 0 && net_now_ms() < s->deadline) continue;
             if (r == 0) {
                 hs_wire_note(&s->r->wire, "write blocked until the deadline (%zu of %zu bytes)",
                              off, n);
@@ -416,7 +450,7 @@ static int read_some(run *s)
 static int pump(run *s, int64_t until)
 {
     if (s->eof) return 0;
-    int r = net_wait(&s->conn, POLLIN, until);
+    int r = net_wait(&s->conn, POLLIN, wait_until(s, until));
     if (r <= 0) return 0;
     read_some(s);
     return 1;
@@ -426,14 +460,14 @@ static void sleep_reading(run *s, int64_t ms)
 {
     int64_t until = net_now_ms() + ms;
     if (until > s->deadline) until = s->deadline;
-    while (net_now_ms() < until) {
+    while (net_now_ms() < until && !cut_passed(s)) {
         if (s->eof) {
-            int64_t left = until - net_now_ms();
+            int64_t left = wait_until(s, until) - net_now_ms();
             if (left > 0) {
                 struct timespec ts = {left / 1000, (left % 1000) * 1000000};
                 nanosleep(&ts, NULL);
             }
-            return;
+            continue;
         }
         pump(s, until);
     }
@@ -714,7 +748,7 @@ static void do_handshake(run *s, const hs_handshake *h, int64_t until)
             push_event(s, &ev);
             return;
         }
-        if (net_now_ms() >= until) return;
+        if (net_now_ms() >= until || cut_passed(s)) return;
         pump(s, until);
     }
     if (s->head.status == 101) check_upgrade(s);
@@ -755,7 +789,7 @@ static void do_expect(run *s, const hs_expect *e)
     for (;;) {
         while (s->ev_head < s->n_ev && !m.decided) hs_match_feed(&m, &s->ev[s->ev_head++]);
         if (m.decided) break;
-        if (s->violation) break;
+        if (s->violation || cut_passed(s)) break;
         if (s->eof) {
             hs_match_ended(&m);
             break;
@@ -766,7 +800,9 @@ static void do_expect(run *s, const hs_expect *e)
         }
         pump(s, until);
     }
-    if (s->violation && !m.decided) {
+    if (s->r->interrupted && !m.decided) {
+        s->stop = true;
+    } else if (s->violation && !m.decided) {
         judge(s, HS_FAILED, "%s", s->violation_msg);
         s->stop = true;
     } else {
@@ -838,6 +874,7 @@ static void run_step(run *s, const hs_step *st)
 static void run_steps(run *s, const hs_step *steps, size_t n)
 {
     for (size_t i = 0; i < n && !s->stop && !s->violation; i++) {
+        if (cut_passed(s)) break;
         if (net_now_ms() >= s->deadline) {
             judge(s, HS_FAILED, "timed out after %lld ms (the case's time limit)",
                   (long long)(s->deadline - s->t0));
@@ -887,7 +924,7 @@ static void closing_phase(run *s, int64_t close_ms)
         send_close(s, s->violation ? WS_CLOSE_PROTOCOL_ERROR : WS_CLOSE_NORMAL, NULL);
     }
     int64_t until = net_now_ms() + close_ms;
-    while (!s->close_received && !s->eof && net_now_ms() < until) pump(s, until);
+    while (!s->close_received && !s->eof && net_now_ms() < until && !cut_passed(s)) pump(s, until);
     if (s->late_messages)
         hs_wire_note(&r->wire, "%zu data messages arrived while closing", s->late_messages);
     if (!s->close_received) {
@@ -910,7 +947,7 @@ static void closing_phase(run *s, int64_t close_ms)
             close_verdict(s, HS_NON_STRICT, "server answered our close %u with %u",
                           s->close_sent_code, code);
         until = net_now_ms() + close_ms;
-        while (!s->eof && net_now_ms() < until) pump(s, until);
+        while (!s->eof && net_now_ms() < until && !cut_passed(s)) pump(s, until);
         if (s->frames_after_close)
             close_verdict(s, HS_FAILED, "server sent %zu frames after its close frame",
                           s->frames_after_close);
@@ -1004,7 +1041,7 @@ void hs_run_case(const hs_case *c, const hs_run_opts *o, hs_result *r)
         }
         run_steps(&s, steps, n);
         if (s.violation) judge(&s, HS_FAILED, "%s", s.violation_msg);
-        closing_phase(&s, close_ms);
+        if (!cut_passed(&s)) closing_phase(&s, close_ms);
         if (s.ev_dropped) hs_wire_note(&r->wire, "%zu events not kept (queue full)", s.ev_dropped);
         net_close(&s.conn);
     }

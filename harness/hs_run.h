@@ -10,6 +10,7 @@
 #ifndef HS_RUN_H
 #define HS_RUN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +33,10 @@ typedef struct hs_run_opts {
     const char *const *headers; /* "Name: value" */
     size_t n_headers;
     double timeout_s; /* default case timeout; also the floor of per-case ones */
+    /* Interruption (Ctrl-C): NULL, or a time on the net_now_ms clock that is 0
+     * until the run is interrupted. Once set, running cases stop by that time
+     * (result marked interrupted) and the pool starts no new case. */
+    const _Atomic int64_t *cut_at_ms;
 } hs_run_opts;
 
 typedef struct hs_result {
@@ -47,7 +52,8 @@ typedef struct hs_result {
     int64_t start_unix_ms;
     int64_t duration_ms;
     bool connect_failed;
-    int err_class;                   /* enum net_err_class when connect_failed */
+    bool interrupted; /* cut short, or never started, because the run was interrupted */
+    int err_class;    /* enum net_err_class when connect_failed */
     char *observed[HS_MAX_OBSERVED]; /* what the server did, in words */
     size_t n_observed;
     size_t observed_dropped;

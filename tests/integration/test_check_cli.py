@@ -218,6 +218,85 @@ def waits_for_eof(srv, c):
             c.sendall(frame(op, data))
 
 
+def echo_unless_slow(srv, c):
+    """Echoes text messages, except one starting with "slow": never answered."""
+    upgrade(c)
+    while not srv.stop:
+        op, data = read_frame(c)
+        if op == 8:
+            c.sendall(frame(8, data))
+            c.close()
+            return
+        if op in (1, 2) and not data.startswith(b"slow"):
+            c.sendall(frame(op, data))
+
+
+def interrupt_tests(r, tmp):
+    """Ctrl-C / SIGTERM during check: running cases finish or are cut within
+    about 1 s, no new case starts, the partial report is written, exit 130; a
+    second signal leaves at once."""
+    import signal
+    cdir = os.path.join(tmp, "slowcases")
+    os.mkdir(cdir)
+    cases = [{"id": "93.1", "title": "answered", "rfc": "6455 §5.6", "steps": [
+        {"send": {"op": "text", "payload": "fast"}}, {"expect": {"echo": True}}]}]
+    for i in range(2, 12):
+        cases.append({"id": f"93.{i}", "title": "never answered", "rfc": "6455 §5.6",
+                      "timeout": 60, "steps": [
+                          {"send": {"op": "text", "payload": "slow"}}, {"expect": {"echo": True}}]})
+    with open(os.path.join(cdir, "93.json"), "w") as f:
+        json.dump({"section": "93", "title": "slow", "cases": cases}, f)
+
+    def start(sig_plan, rep):
+        srv = RawServer(echo_unless_slow)
+        args = [WSPROBE, "check", srv.url, "--cases-dir", cdir, "--cases", "93", "-j", "2"]
+        if rep:
+            args += ["--report", rep]
+        t0 = time.monotonic()
+        p = subprocess.Popen(args, cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, errors="replace")
+        try:
+            for delay, sig in sig_plan:
+                time.sleep(delay)
+                p.send_signal(sig)
+            t_sig = time.monotonic()
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        finally:
+            srv.close()
+        return p.returncode, out, err, time.monotonic() - t_sig, time.monotonic() - t0
+
+    rep = os.path.join(tmp, "interrupted")
+    code, out, err, after, total = start([(1.5, signal.SIGINT)], rep)
+    r.check("SIGINT: exit 130 within about 1 s of the signal",
+            code == 130 and after < 3.0, (code, after, out[-600:], err[-600:]))
+    r.check("SIGINT: the summary so far is printed, saying it was interrupted",
+            "1 cases, 1 ok" in out and "interrupted: 10 of 11" in out, out[-800:])
+    j = json.load(open(os.path.join(rep, "report.json")))
+    r.check("SIGINT: report.json marked interrupted, finished case kept, the rest listed",
+            j["interrupted"] is True and j["summary"]["interrupted"] is True and
+            [c["id"] for c in j["cases"]] == ["93.1"] and j["cases"][0]["verdict"] == "OK" and
+            j["not_run"] == [f"93.{i}" for i in range(2, 12)] and j["exit_status"] == 130 and
+            j["summary"]["total"] == 1, (j.get("interrupted"), j.get("not_run"),
+                                         [c["id"] for c in j["cases"]]))
+    r.check("SIGINT: the rendered files are written too",
+            all(os.path.exists(os.path.join(rep, f)) for f in ("index.html", "junit.xml")),
+            os.listdir(rep))
+
+    rep = os.path.join(tmp, "terminated")
+    code, out, err, after, total = start([(1.0, signal.SIGTERM)], rep)
+    j = json.load(open(os.path.join(rep, "report.json")))
+    r.check("SIGTERM: same as Ctrl-C (exit 130, partial report)",
+            code == 130 and after < 3.0 and j["interrupted"] is True and
+            len(j["not_run"]) == 10, (code, after, j.get("not_run")))
+
+    code, out, err, after, total = start([(1.0, signal.SIGINT), (0.05, signal.SIGINT)], None)
+    r.check("second SIGINT: exits at once with 130", code == 130 and after < 0.6,
+            (code, after, err[-300:]))
+
+
 def main():
     r = Results()
     tmp = tempfile.mkdtemp(prefix="wsprobe-cli-")
@@ -472,6 +551,7 @@ def main():
     p = run("cases", "--cases-dir", bad)
     r.check("a send after shutdown is a load error (exit 2)",
             p.returncode == 2 and "after" in p.stderr and "shutdown" in p.stderr, p.stderr)
+    interrupt_tests(r, tmp)
     r.finish()
 
 
