@@ -2,11 +2,9 @@
 #include "reports/rp_cli.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/commands.h"
 #include "loadgen/lg_merge.h"
@@ -38,26 +36,6 @@ static const char usage_text[] =
     "              rendered like any report; --threshold (as for wsprobe load) is judged\n"
     "              on the merged result: exit status 1 when one is missed\n"
     "  -o, --output DIR   where to write (created if missing)\n";
-
-/* Creates dir and its parents. */
-static int mkdirs(const char *dir, char *err, size_t errlen)
-{
-    char p[4096];
-    snprintf(p, sizeof p, "%s", dir);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = 0;
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) break;
-        *s = '/';
-    }
-    struct stat st;
-    if ((mkdir(p, 0755) != 0 && errno != EEXIST) || stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: cannot create the folder: %s", dir,
-                 errno ? strerror(errno) : "not a folder");
-        return -1;
-    }
-    return 0;
-}
 
 static void dir_of(const char *path, char *out, size_t cap)
 {
@@ -96,30 +74,6 @@ static void say_report(const char *path, const rp_report *r, const char *dir)
     rp_str_free(&o);
 }
 
-static int write_string(const char *dir, const char *name, const rp_str *s, char *err,
-                        size_t errlen)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return rp_str_write_file(s, path, err, errlen);
-}
-
-static int write_json(const char *dir, const char *name, const cJSON *j, char *err, size_t errlen)
-{
-    rp_str s = {0};
-    char *text = cJSON_Print(j);
-    if (text) {
-        rp_str_adds(&s, text);
-        rp_str_addc(&s, '\n');
-    } else {
-        s.oom = true;
-    }
-    free(text);
-    int rc = write_string(dir, name, &s, err, errlen);
-    rp_str_free(&s);
-    return rc;
-}
-
 static int do_render(char **files, size_t n, const char *out, rp_report *reps, char *err,
                      size_t errlen)
 {
@@ -133,7 +87,7 @@ static int do_render(char **files, size_t n, const char *out, rp_report *reps, c
             snprintf(dir, sizeof dir, "%s", out);
         else
             dir_of(files[i], dir, sizeof dir);
-        if (mkdirs(dir, err, errlen) != 0 || rp_write_report(dir, &reps[i], err, errlen) != 0)
+        if (rp_mkdirs(dir, err, errlen) != 0 || rp_write_report(dir, &reps[i], err, errlen) != 0)
             return 2;
         say_report(files[i], &reps[i], dir);
     }
@@ -152,13 +106,13 @@ static int do_compare(size_t n, const char *out, rp_report *reps, char **files, 
         }
         list[i] = &reps[i];
     }
-    if (mkdirs(out, err, errlen) != 0) return 2;
+    if (rp_mkdirs(out, err, errlen) != 0) return 2;
     cJSON *data = rp_compare_data(list, n);
     cJSON *idx = rp_autobahn_index(list, n, NULL);
     rp_str html = {0}, text = {0};
     rp_html_compare(&html, list, n, data);
-    int rc = write_string(out, "index.html", &html, err, errlen);
-    if (rc == 0) rc = write_json(out, "index.json", idx, err, errlen);
+    int rc = rp_write_file(out, "index.html", &html, err, errlen);
+    if (rc == 0) rc = rp_write_json(out, "index.json", idx, err, errlen);
     if (rc == 0) {
         rp_compare_print(&text, list, n, data);
         rp_str_adds(&text, "wrote ");
@@ -189,8 +143,9 @@ static int do_diff(const char *out, rp_report *reps, char **files, char *err, si
     if (out) {
         rp_str html = {0};
         rp_html_diff(&html, &reps[0], &reps[1], data);
-        if (mkdirs(out, err, errlen) != 0 || write_string(out, "index.html", &html, err, errlen) ||
-            write_json(out, "diff.json", data, err, errlen))
+        if (rp_mkdirs(out, err, errlen) != 0 ||
+            rp_write_file(out, "index.html", &html, err, errlen) ||
+            rp_write_json(out, "diff.json", data, err, errlen))
             rc = 2;
         rp_str_free(&html);
     }
@@ -210,7 +165,7 @@ static int do_merge_shards(size_t n, const char *out, const rp_report *reps, cha
                      files[i]);
             return 2;
         }
-    if (mkdirs(out, err, errlen) != 0) return 2;
+    if (rp_mkdirs(out, err, errlen) != 0) return 2;
     return lg_merge_run((int)n, files, out, th, n_th, err, errlen);
 }
 
