@@ -10,21 +10,18 @@
 #include <cjson/cJSON.h>
 
 #include "loadgen/lg_hist.h"
+#include "tests/unit/test_rng.h"
 
 static uint64_t rng_state = 0x1234567u;
 static uint64_t rnd(void)
 {
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return test_rng_next(&rng_state);
 }
 
 /* A latency-like value: log-uniform from 1 ns to about 2^38 ns (some overflow). */
 static uint64_t rnd_latency(void)
 {
-    unsigned e = (unsigned)(rnd() % 38);
-    return (1ull << e) + rnd() % (1ull << e);
+    return test_rng_log_uniform(&rng_state, 38);
 }
 
 static void test_buckets_cover_values(void **state)

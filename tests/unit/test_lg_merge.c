@@ -14,21 +14,18 @@
 
 #include "loadgen/lg_merge.h"
 #include "loadgen/lg_threshold.h"
+#include "tests/unit/test_rng.h"
 
 static uint64_t rng_state = 0x5eed1234u;
 static uint64_t rnd(void)
 {
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return test_rng_next(&rng_state);
 }
 
 /* Log-uniform from 1 ns to about 2^38 ns, so some samples overflow. */
 static uint64_t rnd_latency(void)
 {
-    unsigned e = (unsigned)(rnd() % 38);
-    return (1ull << e) + rnd() % (1ull << e);
+    return test_rng_log_uniform(&rng_state, 38);
 }
 
 #define MAX_K 6
