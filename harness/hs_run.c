@@ -1046,7 +1046,9 @@ void hs_run_case(const hs_case *c, const hs_run_opts *o, hs_result *r)
         net_close(&s.conn);
     }
     r->verdict = s.worst;
-    if (c->informational && r->verdict != HS_FAILED) r->verdict = HS_INFORMATIONAL;
+    /* An informational case still says when the feature is missing. */
+    if (c->informational && r->verdict != HS_FAILED && r->verdict != HS_UNIMPLEMENTED)
+        r->verdict = HS_INFORMATIONAL;
     r->duration_ms = net_now_ms() - t0;
     ws_buf_free(&s.rx);
     ws_buf_free(&s.inflated);
