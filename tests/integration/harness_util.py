@@ -102,3 +102,13 @@ class Results:
     def finish(self):
         print(f"{self.passed} passed, {self.failed} failed")
         sys.exit(0 if self.failed == 0 and self.passed > 0 else 1)
+
+
+def strict(fn):
+    """fn wrapped for Results.run, which passes any truthy value: here only
+    True passes, anything else is raised as the failure's detail."""
+    def wrapped():
+        r = fn()
+        if r is not True:
+            raise AssertionError(r)
+    return wrapped

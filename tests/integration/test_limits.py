@@ -19,18 +19,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import WSPROBE, Results, free_port, serve  # noqa: E402
+from harness_util import WSPROBE, Results, free_port, serve, strict  # noqa: E402
 
 R = Results()
-
-
-def strict(fn):
-    """Results.run passes any truthy value: only True passes here."""
-    def wrapped():
-        r = fn()
-        if r is not True:
-            raise AssertionError(r)
-    return wrapped
 
 
 def limited(soft, hard):

@@ -19,23 +19,14 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import PEERS, WSPROBE, Proc, Results, free_port, serve, wait_port  # noqa: E402
+from harness_util import (PEERS, WSPROBE, Proc, Results, free_port, serve, strict,  # noqa: E402
+                          wait_port)
 
 R = Results()
 CONNS = 8
 DURATION = 8.0
 KILL_AT = 2.5  # s after the load starts
 DOWN = 2.0  # s the server stays dead
-
-
-def strict(fn):
-    """Results.run passes any truthy value: here only True passes, anything
-    else is raised as the failure's detail."""
-    def wrapped():
-        r = fn()
-        if r is not True:
-            raise AssertionError(r)
-    return wrapped
 
 
 def kill_and_restart(reconnect, report_dir):
