@@ -13,6 +13,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 WSPROBE = os.path.join(ROOT, os.environ.get("WSPROBE_BIN", "build/san/wsprobe"))
 PEERS = os.path.join(ROOT, "build", "peers")
 PYTHON = "/usr/bin/python3"  # Debian's python, where python3-websockets lives
+PEER_SCRIPTS = os.path.join(ROOT, "tests", "integration", "peers")
 
 
 def free_port():
@@ -72,6 +73,18 @@ class Proc:
 
 def serve(port, *args, log=None):
     return Proc([WSPROBE, "serve", "--port", str(port), *args], port=port, log=log)
+
+
+def python_echo(port, *args, log=None):
+    """python3-websockets echo server (peers/echo_websockets.py, its options in ARGS)."""
+    return Proc([PYTHON, os.path.join(PEER_SCRIPTS, "echo_websockets.py"), str(port), *args],
+                port=port, log=log)
+
+
+def node_echo(port, *args, log=None):
+    """node-ws echo server (peers/echo_ws.js, its options in ARGS)."""
+    return Proc(["node", os.path.join(PEER_SCRIPTS, "echo_ws.js"), str(port), *args],
+                port=port, log=log)
 
 
 class Results:

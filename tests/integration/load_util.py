@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import PEERS, PYTHON, WSPROBE, Proc, free_port  # noqa: E402,F401
+from harness_util import PEERS, WSPROBE, Proc, free_port  # noqa: E402,F401
 
 
 def load(url, *args, timeout=60):
@@ -42,46 +42,3 @@ def adds_up(rep):
 
 def badecho(port, *args):
     return Proc([os.path.join(PEERS, "lg_badecho"), str(port), *args], port=port)
-
-
-PY_ECHO = """
-import asyncio, sys, websockets
-async def echo(ws, *path):
-    async for m in ws:
-        await ws.send(m)
-async def main():
-    async with websockets.serve(echo, "127.0.0.1", int(sys.argv[1]), max_size=None):
-        await asyncio.Future()
-asyncio.run(main())
-"""
-
-PY_BROADCAST = """
-import asyncio, sys, websockets
-clients = set()
-async def hub(ws, *path):
-    clients.add(ws)
-    try:
-        async for m in ws:
-            websockets.broadcast(clients, m)
-    finally:
-        clients.discard(ws)
-async def main():
-    async with websockets.serve(hub, "127.0.0.1", int(sys.argv[1]), max_size=None):
-        await asyncio.Future()
-asyncio.run(main())
-"""
-
-NODE_ECHO = """
-const WebSocket = require('/usr/share/nodejs/ws');
-const wss = new WebSocket.Server({host: '127.0.0.1', port: parseInt(process.argv[process.argv.length - 1])});
-wss.on('connection', ws => ws.on('message', (m, bin) => ws.send(m, {binary: bin})));
-"""
-
-
-def python_server(port, code):
-    return Proc([PYTHON, "-c", code, str(port)], port=port)
-
-
-def node_server(port, code):
-    return Proc(["node", "-e", code, str(port)], port=port,
-                env={"NODE_PATH": "/usr/share/nodejs"})

@@ -21,10 +21,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import PEERS, PYTHON, ROOT, WSPROBE, Proc, Results, free_port, serve  # noqa: E402
+from harness_util import (PEERS, ROOT, WSPROBE, Proc, Results, free_port, node_echo,  # noqa: E402
+                          python_echo, serve)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PEER_DIR = os.path.join(HERE, "deflate_peers")
 BADSERVER = os.path.join(PEERS, "badserver")
 FAMILY = "12,13,14"
 
@@ -130,12 +129,12 @@ def serve_without_deflate(r):
                 if i.startswith("14.2.") or i.startswith("14.4.")))
 
 
-def peer(r, name, argv, deviations):
+def peer(r, name, start, deviations):
     port = free_port()
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("\n".join(deviations) + "\n")
         baseline = f.name
-    with Proc([*argv, str(port)], port=port):
+    with start(port):
         p, cases = check(f"ws://127.0.0.1:{port}/", FAMILY, "--expect-failures", baseline)
     os.unlink(baseline)
     want = matching(cases, deviations)
@@ -203,10 +202,8 @@ def main():
     r = Results()
     r.run("wsprobe serve --deflate", serve_with_deflate, r)
     r.run("wsprobe serve without --deflate", serve_without_deflate, r)
-    r.run("python3-websockets", peer, r, "python3-websockets",
-          [PYTHON, os.path.join(PEER_DIR, "echo_websockets.py")], PY_DEVIATIONS)
-    r.run("node-ws", peer, r, "node-ws", ["node", os.path.join(PEER_DIR, "echo_ws.js")],
-          NODE_DEVIATIONS)
+    r.run("python3-websockets", peer, r, "python3-websockets", python_echo, PY_DEVIATIONS)
+    r.run("node-ws", peer, r, "node-ws", node_echo, NODE_DEVIATIONS)
     r.run("badserver", badserver, r)
     r.finish()
 

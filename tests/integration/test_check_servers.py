@@ -12,34 +12,12 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import PYTHON, ROOT, WSPROBE, Proc, Results, free_port, serve  # noqa: E402
+from harness_util import (ROOT, WSPROBE, Results, free_port, node_echo, python_echo,  # noqa: E402
+                          serve)
 
 BASELINES = os.path.join(ROOT, "tests", "baselines")
 # Every section of the catalogue runs; --quick leaves out the slow 9.x.
 ALL_SECTIONS = {"0", "1", "2", "3", "4", "5", "6", "7", "10", "12", "13", "14"}
-
-PY_ECHO = r'''
-import asyncio, sys, websockets
-async def echo(ws, path=None):
-    try:
-        async for m in ws:
-            await ws.send(m)
-    except websockets.ConnectionClosed:
-        pass
-async def main():
-    async with websockets.serve(echo, "127.0.0.1", int(sys.argv[1]), max_size=2**26):
-        await asyncio.Future()
-asyncio.run(main())
-'''
-
-NODE_ECHO = r'''
-const WebSocket = require('/usr/share/nodejs/ws');
-const wss = new WebSocket.Server({host: '127.0.0.1', port: +process.argv[2], perMessageDeflate: true,
-  maxPayload: 64 * 1024 * 1024, handleProtocols: () => false});
-wss.on('connection', ws => { ws.on('error', () => {});
-  ws.on('message', (data, isBinary) => ws.send(data, {binary: isBinary})); });
-'''
-
 
 def check(url, *args, timeout=300):
     rep = tempfile.mkdtemp(prefix="wsprobe-check-")
@@ -88,17 +66,16 @@ def main():
         r.check("serve: slow cases pass", p.returncode == 0 and len(rep["cases"]) == 3,
                 p.stdout[-1500:])
 
-    node_js = os.path.join(tmp, "echo.js")
-    with open(node_js, "w") as f:
-        f.write(NODE_ECHO)
-    peers = [("python3-websockets", [PYTHON, "-c", PY_ECHO], "python-websockets-10.4.txt"),
-             ("node-ws", ["node", node_js], "node-ws-8.11.txt")]
-    for name, argv, baseline in peers:
+    # node-ws declines subprotocols here: by default it selects the first one
+    # offered, and the baseline was taken with it declining.
+    peers = [("python3-websockets", python_echo, [], "python-websockets-10.4.txt"),
+             ("node-ws", node_echo, ["--no-subprotocol"], "node-ws-8.11.txt")]
+    for name, start, peer_args, baseline in peers:
         path = os.path.join(BASELINES, baseline)
         listed = baseline_ids(path)
         r.check(f"{name}: baseline {baseline} lists cases", len(listed) > 0, path)
         port = free_port()
-        with Proc(argv + [str(port)], port=port, log=os.path.join(tmp, name + ".log")):
+        with start(port, *peer_args, log=os.path.join(tmp, name + ".log")):
             url = f"ws://127.0.0.1:{port}/"
             p, rep = check(url, "--quick", "--expect-failures", path, timeout=400)
         cases = {c["id"]: c for c in rep["cases"]}

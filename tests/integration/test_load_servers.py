@@ -9,9 +9,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import Results, free_port, serve  # noqa: E402
-from load_util import (NODE_ECHO, PY_BROADCAST, PY_ECHO, adds_up, errors, load, msgs,  # noqa: E402
-                       node_server, python_server)
+from harness_util import Results, free_port, node_echo, python_echo, serve  # noqa: E402
+from load_util import adds_up, errors, load, msgs  # noqa: E402
 from serve_wire import make_cert  # noqa: E402
 
 R = Results()
@@ -138,14 +137,14 @@ with tempfile.TemporaryDirectory() as d:
         R.run("wss with a self-signed certificate and no --insecure: tls errors", tls_verify)
 
 port = free_port()
-with python_server(port, PY_ECHO):
+with python_echo(port, "--max-size", "none"):
     def py():
         rc, rep, err = load(f"ws://127.0.0.1:{port}/", "-c", "4", "-k", "2", "-d", "1.5")
         return adds_up(rep) if rc == 0 and rep else f"rc={rc} {err[-300:]}"
     R.run("python3-websockets echo server: counts add up, integrity 0", py)
 
 port = free_port()
-with node_server(port, NODE_ECHO):
+with node_echo(port, "--no-deflate"):
     def node():
         rc, rep, err = load(f"ws://127.0.0.1:{port}/", "-c", "4", "-k", "2", "-d", "1.5",
                             "--binary")
@@ -153,7 +152,7 @@ with node_server(port, NODE_ECHO):
     R.run("node-ws echo server: counts add up, integrity 0", node)
 
 port = free_port()
-with python_server(port, PY_BROADCAST):
+with python_echo(port, "--max-size", "none", "--broadcast"):
     def broadcast():
         rc, rep, err = load(f"ws://127.0.0.1:{port}/", "-s", "broadcast", "-c", "5",
                             "--senders", "1", "-r", "50", "-d", "2")
