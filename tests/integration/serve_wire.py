@@ -8,6 +8,7 @@ import base64
 import hashlib
 import os
 import re
+import signal
 import socket
 import struct
 import time
@@ -164,6 +165,23 @@ def summary_counts(log_path):
     if not lines:
         return None
     return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", lines[-1])}
+
+
+def stop_and_count(results, srv, log_path, label, echoed):
+    """Stops `wsprobe serve` with SIGINT and checks, in `results`, that it exits
+    0, that its summary line counts exactly the `echoed` messages (at least
+    one) with no protocol error, and that its log has no sanitizer finding."""
+    os.kill(srv.pid, signal.SIGINT)
+    rc = srv.stop()
+    results.check(f"{label}: server exits 0 on SIGINT", rc == 0, f"rc={rc}")
+    counts = summary_counts(log_path)
+    with open(log_path, errors="replace") as f:
+        text = f.read()
+    results.check(f"{label}: summary counts every echo",
+                  counts is not None and counts.get("messages") == echoed and echoed > 0
+                  and counts.get("protocol_errors") == 0, f"{counts} vs {echoed}")
+    results.check(f"{label}: no sanitizer findings",
+                  "Sanitizer" not in text and "runtime error" not in text, text[-3000:])
 
 
 def make_cert(directory):

@@ -6,14 +6,13 @@ now (trusted through the client's `ca` option). The summary line must count
 every echo."""
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness_util import Results, free_port, serve  # noqa: E402
-from serve_wire import make_cert, summary_counts  # noqa: E402
+from serve_wire import make_cert, stop_and_count  # noqa: E402
 
 R = Results()
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,20 +44,6 @@ def node_session(label, url, *args):
     return echoed
 
 
-def stop_and_count(srv, log, label, echoed):
-    os.kill(srv.pid, signal.SIGINT)
-    rc = srv.stop()
-    R.check(f"{label}: server exits 0 on SIGINT", rc == 0, f"rc={rc}")
-    counts = summary_counts(log)
-    with open(log, errors="replace") as f:
-        text = f.read()
-    R.check(f"{label}: summary counts every echo",
-            counts is not None and counts.get("messages") == echoed and echoed > 0
-            and counts.get("protocol_errors") == 0, f"{counts} vs {echoed}")
-    R.check(f"{label}: no sanitizer findings",
-            "Sanitizer" not in text and "runtime error" not in text, text[-3000:])
-
-
 def main():
     tmp = tempfile.mkdtemp(prefix="wsprobe-serve-node-")
 
@@ -68,13 +53,13 @@ def main():
     n = node_session("ws", f"ws://127.0.0.1:{port}/")
     n += node_session("ws, subprotocol", f"ws://127.0.0.1:{port}/", "--subprotocol", "chat")
     n += node_session("ws, deflate offered but not enabled", f"ws://127.0.0.1:{port}/")
-    stop_and_count(srv, log, "ws", n)
+    stop_and_count(R, srv, log, "ws", n)
 
     port = free_port()
     log = os.path.join(tmp, "deflate.log")
     srv = serve(port, "--deflate", log=log)
     n = node_session("ws --deflate", f"ws://127.0.0.1:{port}/", "--deflate")
-    stop_and_count(srv, log, "ws --deflate", n)
+    stop_and_count(R, srv, log, "ws --deflate", n)
 
     cert, key = make_cert(tmp)
     port = free_port()
@@ -82,7 +67,7 @@ def main():
     srv = serve(port, "--tls-cert", cert, "--tls-key", key, "--deflate", log=log)
     n = node_session("wss", f"wss://127.0.0.1:{port}/", "--ca", cert)
     n += node_session("wss + deflate", f"wss://127.0.0.1:{port}/", "--ca", cert, "--deflate")
-    stop_and_count(srv, log, "wss", n)
+    stop_and_count(R, srv, log, "wss", n)
     R.finish()
 
 

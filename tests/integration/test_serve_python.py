@@ -7,14 +7,13 @@ permessage-deflate negotiated by the client. The summary line must count
 every echo."""
 import asyncio
 import os
-import signal
 import ssl
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness_util import Results, free_port, serve  # noqa: E402
-from serve_wire import SIZES, binary_of, make_cert, summary_counts, text_of  # noqa: E402
+from serve_wire import SIZES, binary_of, make_cert, stop_and_count, text_of  # noqa: E402
 
 import websockets  # noqa: E402
 
@@ -79,20 +78,6 @@ def run_session(label, *args, **kw):
         R.check(f"{label}: {name}", ok, detail)
 
 
-def stop_and_count(srv, log, label):
-    os.kill(srv.pid, signal.SIGINT)
-    rc = srv.stop()
-    R.check(f"{label}: server exits 0 on SIGINT", rc == 0, f"rc={rc}")
-    counts = summary_counts(log)
-    with open(log, errors="replace") as f:
-        text = f.read()
-    R.check(f"{label}: summary counts every echo",
-            counts is not None and counts.get("messages") == echoed.get(log, 0)
-            and counts.get("protocol_errors") == 0, f"{counts} vs {echoed.get(log, 0)}")
-    R.check(f"{label}: no sanitizer findings",
-            "Sanitizer" not in text and "runtime error" not in text, text[-3000:])
-
-
 def main():
     tmp = tempfile.mkdtemp(prefix="wsprobe-serve-py-")
 
@@ -106,7 +91,7 @@ def main():
                 subprotocols=["superchat", "chat"], want_subprotocol="chat")
     run_session("ws, unknown subprotocol", url, log, compression=None,
                 subprotocols=["other"], want_subprotocol=None)
-    stop_and_count(srv, log, "ws")
+    stop_and_count(R, srv, log, "ws", echoed.get(log, 0))
 
     port = free_port()
     log = os.path.join(tmp, "deflate.log")
@@ -114,7 +99,7 @@ def main():
     url = f"ws://127.0.0.1:{port}/"
     run_session("ws --deflate", url, log, want_deflate=True)
     run_session("ws --deflate, client without", url, log, compression=None)
-    stop_and_count(srv, log, "ws --deflate")
+    stop_and_count(R, srv, log, "ws --deflate", echoed.get(log, 0))
 
     cert, key = make_cert(tmp)
     ctx = ssl.create_default_context(cafile=cert)
@@ -124,7 +109,7 @@ def main():
     run_session("wss", f"wss://127.0.0.1:{port}/", log, ssl_ctx=ctx, compression=None)
     run_session("wss + deflate", f"wss://localhost:{port}/", log, ssl_ctx=ctx,
                 want_deflate=True)
-    stop_and_count(srv, log, "wss")
+    stop_and_count(R, srv, log, "wss", echoed.get(log, 0))
     R.finish()
 
 
