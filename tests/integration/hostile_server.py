@@ -9,14 +9,15 @@ ever lets them run, plus terminal escape sequences.
 It speaks just enough RFC 6455 for wsprobe check to reach the steps: a
 correct 101, then for each data frame a text message with a payload, pongs
 for pings, and a close frame with a hostile reason."""
-import base64
-import hashlib
+import os
 import socket
 import struct
 import sys
 import threading
 
-GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from serve_wire import accept_for, frame  # noqa: E402
+
 # Each payload fits in the 32-byte previews the harness keeps, so a report
 # that failed to escape one would run it whole.
 SCRIPT = "<script>__pwned='script'</script>"
@@ -38,17 +39,6 @@ def read_exact(c, n):
     return b
 
 
-def frame(op, payload):
-    n = len(payload)
-    if n < 126:
-        head = struct.pack("!BB", 0x80 | op, n)
-    elif n < 65536:
-        head = struct.pack("!BBH", 0x80 | op, 126, n)
-    else:
-        head = struct.pack("!BBQ", 0x80 | op, 127, n)
-    return head + payload
-
-
 def serve(c, k):
     c.settimeout(10)
     req = b""
@@ -61,7 +51,7 @@ def serve(c, k):
     for line in req.decode("latin-1").split("\r\n"):
         if line.lower().startswith("sec-websocket-key:"):
             key = line.split(":", 1)[1].strip()
-    acc = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
+    acc = accept_for(key)
     c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                f"Sec-WebSocket-Accept: {acc}\r\nServer: {SERVER}\r\nX-Note: {IMG}\r\n\r\n").encode())
     while True:
@@ -77,12 +67,12 @@ def serve(c, k):
         data = bytes(x ^ mask[i % 4] for i, x in enumerate(read_exact(c, n)))
         if op == 8:
             reason = REASONS[k % len(REASONS)].encode()
-            c.sendall(frame(8, struct.pack("!H", 1000) + reason[:123]))
+            c.sendall(frame(8, struct.pack("!H", 1000) + reason[:123], mask=False))
             return
         if op == 9:
-            c.sendall(frame(10, data))
+            c.sendall(frame(10, data, mask=False))
         elif op in (0, 1, 2) and b0 & 0x80:
-            c.sendall(frame(1, PAYLOADS[k % len(PAYLOADS)].encode()))
+            c.sendall(frame(1, PAYLOADS[k % len(PAYLOADS)].encode(), mask=False))
 
 
 def main():

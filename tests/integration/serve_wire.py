@@ -1,7 +1,8 @@
-"""Raw-socket WebSocket helpers for the `wsprobe serve` tests: build client
-frames byte by byte (including broken ones), do the upgrade by hand, read the
-server's frames with deadlines. Test code only: it exists so the bad-input
-tests do not depend on the codec they are testing.
+"""Raw-socket WebSocket helpers for the integration tests: build frames byte
+by byte (including broken ones), do the upgrade by hand, read the server's
+frames with deadlines; for the small hand-written servers, the accept value
+and unmasked server frames. Test code only: it exists so the tests do not
+depend on the codec they are testing.
 
 Every socket here connects to 127.0.0.1 and every read has a deadline."""
 import base64
@@ -34,6 +35,11 @@ def frame(op, payload=b"", fin=True, rsv=0, mask=True, length=None):
     body = bytes(b ^ key[i & 3] for i, b in enumerate(payload)) if len(payload) < 4096 \
         else _mask_big(payload, key)
     return head + key + body
+
+
+def accept_for(key):
+    """Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 §4.2.2), both as str."""
+    return base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
 
 
 def _mask_big(payload, key):
