@@ -105,6 +105,7 @@ enum hs_pattern_kind {
     HS_PAT_NOTHING,
     HS_PAT_ANY_ORDER,
     HS_PAT_RESPONSE,
+    HS_PAT_TOO_BIG,
 };
 
 #define HS_MAX_CODES 16

@@ -121,6 +121,8 @@ static bool pat_matches(const hs_pattern *p, const hs_event *ev, const hs_sent *
     }
     case HS_PAT_DROP:
         return ev->kind == HS_EV_DROP;
+    case HS_PAT_TOO_BIG:
+        return ev->kind == HS_EV_TOO_BIG;
     case HS_PAT_RESPONSE:
         return ev->kind == HS_EV_RESPONSE && response_matches(p, ev);
     }
@@ -182,6 +184,9 @@ void hs_describe_pattern(const hs_pattern *p, const hs_sent *echo_of, char *out,
     case HS_PAT_DROP:
         cat(out, cap, "TCP drop");
         return;
+    case HS_PAT_TOO_BIG:
+        cat(out, cap, "message over max_message");
+        return;
     case HS_PAT_NOTHING:
         cat(out, cap, "nothing for %lld ms", (long long)p->ms);
         return;
@@ -240,6 +245,10 @@ void hs_describe_event(const hs_event *ev, const hs_sent *echo_of, char *out, si
     case HS_EV_DROP:
         cat(out, cap, "TCP drop without close frame");
         return;
+    case HS_EV_TOO_BIG:
+        cat(out, cap, "%s message over max_message (%llu bytes when it passed; the rest discarded)",
+            op_word(ev->op), (unsigned long long)ev->len);
+        return;
     case HS_EV_RESPONSE:
         cat(out, cap, "status %d", ev->head ? ev->head->status : 0);
         return;
@@ -295,7 +304,61 @@ int hs_match_init(hs_match *m, const hs_expect *e, const hs_sent *sent, size_t n
     m->n_sent = n_sent;
     m->alt = -1;
     m->st = calloc(e->n_alts ? e->n_alts : 1, sizeof *m->st);
-    return m->st ? 0 : -1;
+    if (!m->st) return -1;
+    for (size_t i = 0; i < e->n_alts; i++) {
+        m->st[i].close_code = -1;
+        m->st[i].bytes = -1;
+        m->st[i].last_ms = -1;
+    }
+    return 0;
+}
+
+/* ---- placeholders in `why` ---- */
+
+static const char *const why_names[] = {"close_code", "bytes", "elapsed_ms", NULL};
+
+/* The placeholder at p ("{name}"): its index in why_names, -1 for an unknown
+ * name, -2 if p does not start one. *len is its length. */
+static int why_placeholder(const char *p, size_t *len)
+{
+    if (p[0] != '{') return -2;
+    const char *end = strchr(p, '}');
+    if (!end) return -2;
+    *len = (size_t)(end - p) + 1;
+    for (int i = 0; why_names[i]; i++)
+        if (strlen(why_names[i]) == *len - 2 && !strncmp(p + 1, why_names[i], *len - 2)) return i;
+    return -1;
+}
+
+bool hs_why_check(const char *why, char *bad, size_t cap)
+{
+    for (const char *p = why; *p; p++) {
+        size_t len;
+        if (why_placeholder(p, &len) != -1) continue;
+        snprintf(bad, cap, "%.*s", (int)len, p);
+        return false;
+    }
+    return true;
+}
+
+void hs_why_format(const char *why, const hs_alt_state *st, int64_t start_ms, char *out, size_t cap)
+{
+    out[0] = 0;
+    for (const char *p = why; *p;) {
+        size_t len;
+        int k = why_placeholder(p, &len);
+        if (k < 0) {
+            cat(out, cap, "%c", *p++);
+            continue;
+        }
+        int64_t v = k == 0 ? st->close_code : k == 1 ? st->bytes : st->last_ms;
+        if (k == 2 && v >= 0) v = v - start_ms < 0 ? 0 : v - start_ms;
+        if (v < 0)
+            cat(out, cap, "?");
+        else
+            cat(out, cap, "%lld", (long long)v);
+        p += len;
+    }
 }
 
 void hs_match_free(hs_match *m)
@@ -323,7 +386,7 @@ static void decide(hs_match *m, int alt)
     m->stop = a->stop;
     m->reason[0] = 0;
     if (a->why) {
-        cat(m->reason, sizeof m->reason, "%s", a->why);
+        hs_why_format(a->why, &m->st[alt], m->start_ms, m->reason, sizeof m->reason);
     } else if (a->verdict != HS_OK || m->e->n_alts > 1) {
         cat(m->reason, sizeof m->reason, "got ");
         for (size_t i = 0; i < a->n_items; i++) {
@@ -357,6 +420,14 @@ static void decide_otherwise(hs_match *m, const char *prefix, const char *suffix
     cat(m->reason, sizeof m->reason, "%s", suffix);
 }
 
+static void record(hs_alt_state *st, const hs_event *ev)
+{
+    st->last_ms = ev->t_ms;
+    if (ev->kind == HS_EV_CLOSE) st->close_code = ev->has_code ? ev->code : 1005;
+    if (ev->kind == HS_EV_MESSAGE || ev->kind == HS_EV_PONG || ev->kind == HS_EV_TOO_BIG)
+        st->bytes = (int64_t)ev->len;
+}
+
 static bool feed_alt(hs_match *m, size_t i, const hs_event *ev)
 {
     const hs_alt *a = &m->e->alts[i];
@@ -366,6 +437,7 @@ static bool feed_alt(hs_match *m, size_t i, const hs_event *ev)
     if (p->kind == HS_PAT_NOTHING) return false;
     if (p->kind != HS_PAT_ANY_ORDER) {
         if (!pat_matches(p, ev, next)) return false;
+        record(st, ev);
         st->echoes += p->kind == HS_PAT_ECHO;
         st->pos++;
         return true;
@@ -374,6 +446,7 @@ static bool feed_alt(hs_match *m, size_t i, const hs_event *ev)
         if (st->group_done & (1ull << c)) continue;
         if (!pat_matches(&p->children[c], ev, next)) continue;
         st->group_done |= 1ull << c;
+        record(st, ev);
         st->echoes += p->children[c].kind == HS_PAT_ECHO;
         if (st->group_done == (p->n_children == 64 ? ~0ull : (1ull << p->n_children) - 1)) {
             st->group_done = 0;
@@ -418,6 +491,7 @@ void hs_match_timeout(hs_match *m, int64_t waited_ms)
     if (m->n_events == 0)
         for (size_t i = 0; i < m->e->n_alts; i++)
             if (m->e->alts[i].items[0].kind == HS_PAT_NOTHING) {
+                m->st[i].last_ms = m->start_ms + waited_ms;
                 decide(m, (int)i);
                 return;
             }

@@ -16,7 +16,16 @@
 
 #define HS_PREVIEW 32
 
-enum hs_event_kind { HS_EV_MESSAGE, HS_EV_PONG, HS_EV_CLOSE, HS_EV_DROP, HS_EV_RESPONSE };
+/* TOO_BIG: a data message passed the case's max_message; len is the bytes
+ * received when it did (the rest is counted and discarded, never kept). */
+enum hs_event_kind {
+    HS_EV_MESSAGE,
+    HS_EV_PONG,
+    HS_EV_CLOSE,
+    HS_EV_DROP,
+    HS_EV_RESPONSE,
+    HS_EV_TOO_BIG,
+};
 
 /* Something the server did. Payloads are kept as length + hash + first bytes
  * so that a 16 MiB echo costs no memory here. */
@@ -52,11 +61,16 @@ typedef struct hs_alt_state {
     uint64_t group_done; /* any_order: children matched */
     size_t echoes;       /* echoes consumed */
     bool dead;
+    /* figures of the events it matched, for the placeholders in `why` */
+    int close_code;  /* -1 none; 1005 a close without a code */
+    int64_t bytes;   /* -1 none; length of the last message/pong/too_big */
+    int64_t last_ms; /* time of the last event matched, -1 none */
 } hs_alt_state;
 
 typedef struct hs_match {
     const hs_expect *e;
     const hs_sent *sent; /* messages not echoed yet, oldest first */
+    int64_t start_ms;    /* when the step began (for {elapsed_ms}); the caller sets it */
     size_t n_sent;
     hs_alt_state *st;
     size_t n_events;
@@ -82,6 +96,14 @@ void hs_match_ended(hs_match *m);
 /* How long the step may wait when it has no `within`: the longest `nothing`,
  * or -1 (until the case deadline). */
 int64_t hs_expect_window(const hs_expect *e);
+
+/* A `why` with its placeholders filled: {close_code}, {bytes}, {elapsed_ms}
+ * (see cases/README.md); "?" where the alternative matched no such event. */
+void hs_why_format(const char *why, const hs_alt_state *st, int64_t start_ms, char *out,
+                   size_t cap);
+/* True if every {name} in why is a placeholder hs_why_format knows; else
+ * false with the first unknown name in bad. */
+bool hs_why_check(const char *why, char *bad, size_t cap);
 
 /* Words for reasons and reports. */
 void hs_describe_pattern(const hs_pattern *p, const hs_sent *echo_of, char *out, size_t cap);

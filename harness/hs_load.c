@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness/hs_judge.h"
 #include "ws/ws_frame.h"
 
 /* Field paths in error messages are cut to fit their buffers on purpose. */
@@ -630,7 +631,7 @@ static int parse_pattern(ld *l, const cJSON *j, hs_pattern *p, const char *where
     if (!cJSON_IsObject(j) || !j->child || j->child->next)
         return fail(l, where,
                     "a pattern is an object with one key (echo, message, pong, close, "
-                    "drop, nothing, any_order, response)");
+                    "drop, too_big, nothing, any_order, response)");
     const cJSON *v = j->child;
     const char *k = v->string;
     char w[320];
@@ -654,6 +655,11 @@ static int parse_pattern(ld *l, const cJSON *j, hs_pattern *p, const char *where
     if (!strcmp(k, "close")) {
         p->kind = HS_PAT_CLOSE;
         return parse_codes(l, v, p->codes, &p->n_codes, w);
+    }
+    if (!strcmp(k, "too_big")) {
+        p->kind = HS_PAT_TOO_BIG;
+        if (!cJSON_IsTrue(v)) return fail(l, w, "must be true");
+        return 0;
     }
     if (!strcmp(k, "drop")) {
         p->kind = HS_PAT_DROP;
@@ -749,6 +755,10 @@ static int parse_alt(ld *l, const cJSON *j, hs_alt *a, const char *where)
     if ((v = cJSON_GetObjectItemCaseSensitive(j, "why"))) {
         snprintf(w, sizeof w, "%s.why", where);
         if (get_str(l, v, &a->why, w)) return -1;
+        char bad[64];
+        if (!hs_why_check(a->why, bad, sizeof bad))
+            return fail(l, w, "unknown placeholder %s (known: {close_code}, {bytes}, {elapsed_ms})",
+                        bad);
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(j, "stop"))) {
         snprintf(w, sizeof w, "%s.stop", where);
@@ -1071,6 +1081,16 @@ static bool is_ident_start(int c)
     return isalpha(c) || c == '_';
 }
 
+/* Placeholders the engine fills when the case runs ({i} in repeated payloads,
+ * the figures in `why`): a family template leaves them as they are. */
+static bool is_runtime_name(const char *p, size_t n)
+{
+    static const char *const names[] = {"i", "close_code", "bytes", "elapsed_ms", NULL};
+    for (int i = 0; names[i]; i++)
+        if (strlen(names[i]) == n && !strncmp(p, names[i], n)) return true;
+    return false;
+}
+
 /* Replaces {name} in s. Returns a new string, or NULL with err set. */
 static char *subst_text(ld *l, const char *s, const var *vars, size_t nv)
 {
@@ -1091,6 +1111,13 @@ static char *subst_text(ld *l, const char *s, const var *vars, size_t nv)
             continue;
         }
         const cJSON *v = var_find(vars, nv, s + 1, (size_t)(end - s - 1));
+        if (!v && is_runtime_name(s + 1, (size_t)(end - s - 1))) {
+            /* filled when the case runs: kept as written */
+            if (len + 2 > cap) out = realloc(out, cap *= 2);
+            if (!out) return NULL;
+            out[len++] = *s++;
+            continue;
+        }
         if (!v) {
             fail(l, "template", "no parameter named '%.*s'", (int)(end - s - 1), s + 1);
             free(out);

@@ -31,7 +31,12 @@
 #define MAX_QUEUED_EVENTS 4096
 #define MAX_HEADERS       64
 #define HEAD_MAX          16384
-#define CUT_POLL_MS       100 /* how often a wait looks for an interruption */
+/* Compressed input is inflated this many bytes at a time, so one call yields
+ * at most ~1 MiB (DEFLATE expands at most 1032:1): a message past max_message
+ * is counted and discarded without ever being held. */
+#define INFLATE_SLICE   1024
+#define INFLATE_OUT_MAX (4u << 20)
+#define CUT_POLL_MS     100 /* how often a wait looks for an interruption */
 
 typedef struct run {
     const hs_case *c;
@@ -47,6 +52,7 @@ typedef struct run {
     ws_pmd *pmd;
     /* the message being received */
     bool in_msg, msg_compressed;
+    bool msg_too_big; /* passed max_message: only counted from then on */
     uint8_t msg_op;
     uint64_t msg_len, msg_hash;
     uint8_t msg_preview[HS_PREVIEW];
@@ -127,8 +133,9 @@ static void push_event(run *s, const hs_event *ev)
     char what[300];
     hs_describe_event(ev, next_echo(s), what, sizeof what);
     observe(s, what);
-    if (s->closing && (ev->kind == HS_EV_MESSAGE || ev->kind == HS_EV_PONG)) {
-        s->late_messages += ev->kind == HS_EV_MESSAGE;
+    bool data = ev->kind == HS_EV_MESSAGE || ev->kind == HS_EV_TOO_BIG;
+    if (s->closing && (data || ev->kind == HS_EV_PONG)) {
+        s->late_messages += data;
         return;
     }
     if (s->n_ev - s->ev_head >= MAX_QUEUED_EVENTS) {
@@ -254,6 +261,10 @@ static int write_chopped(run *s, const uint8_t *p, size_t n, uint32_t chop, uint
 
 static void message_bytes(run *s, const uint8_t *p, size_t n)
 {
+    if (s->msg_too_big) {
+        s->msg_len += n; /* counted, discarded */
+        return;
+    }
     if (s->msg_len < HS_PREVIEW) {
         size_t k = HS_PREVIEW - s->msg_len < n ? HS_PREVIEW - (size_t)s->msg_len : n;
         if (k) memcpy(s->msg_preview + s->msg_len, p, k);
@@ -267,8 +278,36 @@ static void message_bytes(run *s, const uint8_t *p, size_t n)
                   "server sent a text message with invalid UTF-8 at byte %llu of the message "
                   "(RFC 6455 §8.1)",
                   (unsigned long long)s->utf8.error_at);
-    if (s->msg_len > s->max_message)
-        violation(s, "server sent a message over %llu bytes", (unsigned long long)s->max_message);
+    if (s->msg_len > s->max_message && !s->violation) {
+        /* An event, not a violation: an expectation may accept it
+         * ({"too_big": true}); any other expectation fails on it. */
+        s->msg_too_big = true;
+        hs_event ev = {
+            .kind = HS_EV_TOO_BIG, .t_ms = net_now_ms(), .op = s->msg_op, .len = s->msg_len};
+        push_event(s, &ev);
+    }
+}
+
+/* One frame of a compressed message, inflated a slice at a time. */
+static void inflate_frame(run *s, const uint8_t *payload, size_t n, bool fin)
+{
+    size_t off = 0;
+    do {
+        size_t k = n - off < INFLATE_SLICE ? n - off : INFLATE_SLICE;
+        ws_buf_reset(&s->inflated);
+        int rc = ws_pmd_decompress(s->pmd, payload + off, k, fin && off + k == n, &s->inflated);
+        if (rc == WS_PMD_E_TOO_BIG) {
+            violation(s, "server sent compressed data inflating past %u bytes per %d input bytes",
+                      INFLATE_OUT_MAX, INFLATE_SLICE);
+            return;
+        }
+        if (rc != WS_PMD_OK) {
+            violation(s, "server sent a corrupt compressed message (RFC 7692 §7.2.2)");
+            return;
+        }
+        message_bytes(s, s->inflated.data, s->inflated.len);
+        off += k;
+    } while (off < n && !s->violation);
 }
 
 static void data_frame(run *s, const ws_frame *f, const uint8_t *payload)
@@ -278,24 +317,25 @@ static void data_frame(run *s, const ws_frame *f, const uint8_t *payload)
         s->msg_op = f->opcode;
         s->msg_compressed = s->pmd && (f->rsv & WS_RSV1);
         s->msg_len = 0;
+        s->msg_too_big = false;
         s->msg_hash = HS_HASH_INIT;
         ws_utf8_init(&s->utf8);
     }
-    if (s->msg_compressed) {
-        ws_buf_reset(&s->inflated);
-        int rc = ws_pmd_decompress(s->pmd, payload, (size_t)f->payload_len, f->fin, &s->inflated);
-        if (rc == WS_PMD_E_TOO_BIG)
-            violation(s, "server sent a compressed message inflating past %llu bytes",
-                      (unsigned long long)s->max_message);
-        else if (rc != WS_PMD_OK)
-            violation(s, "server sent a corrupt compressed message (RFC 7692 §7.2.2)");
-        else
-            message_bytes(s, s->inflated.data, s->inflated.len);
-    } else {
+    if (s->msg_compressed)
+        inflate_frame(s, payload, (size_t)f->payload_len, f->fin);
+    else
         message_bytes(s, payload, (size_t)f->payload_len);
-    }
     if (!f->fin || s->violation) return;
     s->in_msg = false;
+    if (s->msg_too_big) {
+        char what[160];
+        snprintf(what, sizeof what,
+                 "the message over max_message ended after %llu bytes (discarded)",
+                 (unsigned long long)s->msg_len);
+        hs_wire_note(&s->r->wire, "%s", what);
+        observe(s, what);
+        return;
+    }
     if (s->msg_op == WS_OP_TEXT && ws_utf8_finish(&s->utf8) != WS_UTF8_OK) {
         violation(s, "server sent a text message ending inside a UTF-8 sequence (RFC 6455 §8.1)");
         return;
@@ -667,8 +707,10 @@ static void check_upgrade(run *s)
     }
     (void)offers_ext;
     s->open = true;
-    ws_parser_opts po = {
-        .peer = WS_PEER_SERVER, .max_frame = s->max_message, .max_message = s->max_message};
+    ws_parser_opts po = {.peer = WS_PEER_SERVER, .max_frame = s->max_message, .max_message = 0};
+    /* A message's size is counted as it arrives (message_bytes), so one over
+     * max_message becomes an event; only a single frame over it, which could
+     * not be held, is a parse error. */
     if (res.deflate) {
         s->pmd = ws_pmd_new(false, &res.pmd, -1);
         if (!s->pmd) {
@@ -677,8 +719,6 @@ static void check_upgrade(run *s)
             return;
         }
         po.rsv_allowed = WS_RSV1;
-        po.max_message = 0; /* compressed sizes say nothing; the inflater is bounded */
-        s->inflated.limit = (size_t)s->max_message + 1;
     }
     ws_parser_init(&s->parser, &po);
 }
@@ -786,6 +826,7 @@ static void do_expect(run *s, const hs_expect *e)
         return;
     }
     int64_t start = net_now_ms(), until = step_until(s, e);
+    m.start_ms = start;
     for (;;) {
         while (s->ev_head < s->n_ev && !m.decided) hs_match_feed(&m, &s->ev[s->ev_head++]);
         if (m.decided) break;
@@ -910,7 +951,7 @@ static void closing_phase(run *s, int64_t close_ms)
     if (!s->stop && !s->violation && !s->close_sent) {
         read_some(s);
         for (size_t i = s->ev_head; i < s->n_ev; i++)
-            if (s->ev[i].kind == HS_EV_MESSAGE) {
+            if (s->ev[i].kind == HS_EV_MESSAGE || s->ev[i].kind == HS_EV_TOO_BIG) {
                 char what[300];
                 hs_describe_event(&s->ev[i], next_echo(s), what, sizeof what);
                 judge(s, HS_FAILED, "unexpected %s after the last expectation", what);
@@ -993,7 +1034,7 @@ void hs_run_case(const hs_case *c, const hs_run_opts *o, hs_result *r)
         (int64_t)((c->close_timeout_s > 0 ? c->close_timeout_s : HS_DEFAULT_CLOSE_TIMEOUT_S) *
                   1000);
     ws_buf_init(&s.rx, (size_t)s.max_message + READ_CHUNK + HEAD_MAX);
-    ws_buf_init(&s.inflated, (size_t)s.max_message + 1);
+    ws_buf_init(&s.inflated, INFLATE_OUT_MAX);
 
     if (net_dial(&s.conn, o->url->host, o->url->port, o->tls, s.deadline) != 0) {
         r->connect_failed = true;

@@ -5,6 +5,7 @@ oversized replies as events, RSV bits on compressed continuations, extension
 parameter patterns, offer hints honoured by our compressor, and {i} in repeats."""
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,62 @@ def main():
         r.check("informational case without permessage-deflate is UNIMPLEMENTED",
                 c.get("verdict") == "UNIMPLEMENTED" and "not negotiated" in c.get("reason", ""),
                 (c.get("verdict"), c.get("reason"), p.stderr[-300:]))
+        # 1b, 1c: placeholders in `why`; a reply over max_message is an event
+        ud = user_cases(tmp, "bigreply", [
+            {"id": "95.1", "title": "close code and time in why", "rfc": "6455 §7.4",
+             "steps": [{"close": 1000}, {"expect": {"one_of": [
+                 {"events": {"close": True}, "verdict": "INFORMATIONAL",
+                  "why": "closed with {close_code} after {elapsed_ms} ms"}]}}]},
+            {"id": "95.2", "title": "reply over max_message, accepted", "rfc": "6455 §10.4",
+             "max_message": 1000, "steps": [
+                 {"handshake": {"extensions": "permessage-deflate"}},
+                 {"send": {"op": "binary", "compress": True,
+                           "payload": {"repeat": {"byte": 7, "count": 3000}}}},
+                 {"expect": {"one_of": [{"events": {"too_big": True}, "verdict": "INFORMATIONAL",
+                                         "why": "reply passed max_message at {bytes} bytes"}]}}]},
+            {"id": "95.3", "title": "compressed reply over max_message, accepted", "rfc": "7692",
+             "max_message": 100000, "steps": [
+                 {"handshake": {"extensions": "permessage-deflate"}},
+                 {"send": {"op": "binary", "compress": True,
+                           "payload": {"repeat": {"byte": 0, "count": 3000000}}}},
+                 {"expect": {"one_of": [{"events": {"too_big": True}, "verdict": "INFORMATIONAL",
+                                         "why": "reply passed max_message at {bytes} bytes"}]}}]},
+            {"id": "95.4", "title": "reply over max_message, echo expected", "rfc": "6455 §10.4",
+             "max_message": 1000, "steps": [
+                 {"handshake": {"extensions": "permessage-deflate"}},
+                 {"send": {"op": "binary", "compress": True,
+                           "payload": {"repeat": {"byte": 7, "count": 3000}}}},
+                 {"expect": {"echo": True}}]}])
+        p, cs = check(purl, "--cases-dir", ud, "--cases", "95.1")
+        reason = cs.get("95.1", {}).get("reason", "")
+        m = re.fullmatch(r"closed with 1000 after (\d+) ms", reason)
+        r.check("why: {close_code} and {elapsed_ms} filled from the matching event",
+                m is not None and int(m.group(1)) < 5000, reason)
+        p, cs = check(durl, "--cases-dir", ud, "--cases", "95.2,95.4")
+        c = cs.get("95.2", {})
+        m = re.fullmatch(r"reply passed max_message at (\d+) bytes", c.get("reason", ""))
+        r.check("too_big: a reply over max_message matches, with the figure",
+                c.get("verdict") == "INFORMATIONAL" and m is not None and
+                1000 < int(m.group(1)) <= 3000, (c.get("verdict"), c.get("reason")))
+        c = cs.get("95.4", {})
+        r.check("too_big: any other expectation fails on it",
+                c.get("verdict") == "FAILED" and "over max_message" in c.get("reason", ""),
+                (c.get("verdict"), c.get("reason")))
+        p, cs = check(durl, "--cases-dir", ud, "--cases", "95.3")
+        c = cs.get("95.3", {})
+        m = re.fullmatch(r"reply passed max_message at (\d+) bytes", c.get("reason", ""))
+        r.check("too_big: a compressed reply is inflated a slice at a time and counted",
+                c.get("verdict") == "INFORMATIONAL" and m is not None and
+                100000 < int(m.group(1)) < 100000 + (2 << 20), (c.get("verdict"), c.get("reason")))
+        r.check("too_big: the rest is counted and discarded (total in the log)",
+                any("ended after 3000000 bytes" in o for o in c.get("observed", [])),
+                c.get("observed"))
+        p, cs = check(durl, "--cases", "14.5.22")
+        c = cs.get("14.5.22", {})
+        r.check("bomb against serve --deflate: INFORMATIONAL with the code and the time",
+                c.get("verdict") == "INFORMATIONAL" and
+                re.fullmatch(r"closed with 1009 after \d+ ms", c.get("reason", "")) is not None,
+                (c.get("verdict"), c.get("reason")))
     r.finish()
 
 
