@@ -55,6 +55,8 @@ typedef struct hs_send {
     bool fin;
     bool rsv_given;
     uint8_t rsv;
+    bool cont_rsv_given; /* RSV bits of the continuation frames of a `fragment`ed send */
+    uint8_t cont_rsv;
     int mask_mode;
     uint8_t key[4];
     bool declare_len;

@@ -309,9 +309,9 @@ static int parse_op(ld *l, const cJSON *j, uint8_t *op, const char *where)
 
 static int parse_send(ld *l, const cJSON *j, hs_send *s, const char *where)
 {
-    static const char *const keys[] = {"op",     "fin",      "rsv",      "mask",     "payload",
-                                       "length", "len_form", "compress", "fragment", "count",
-                                       "chop",   "delay",    NULL};
+    static const char *const keys[] = {"op",      "fin",    "rsv",      "cont_rsv", "mask",
+                                       "payload", "length", "len_form", "compress", "fragment",
+                                       "count",   "chop",   "delay",    NULL};
     char w[300];
     memset(s, 0, sizeof *s);
     s->fin = true;
@@ -334,6 +334,13 @@ static int parse_send(ld *l, const cJSON *j, hs_send *s, const char *where)
         if (get_u64(l, v, 7, &r, w)) return -1;
         s->rsv_given = true;
         s->rsv = (uint8_t)r;
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(j, "cont_rsv"))) {
+        uint64_t r;
+        snprintf(w, sizeof w, "%s.cont_rsv", where);
+        if (get_u64(l, v, 7, &r, w)) return -1;
+        s->cont_rsv_given = true;
+        s->cont_rsv = (uint8_t)r;
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(j, "mask"))) {
         snprintf(w, sizeof w, "%s.mask", where);

@@ -620,7 +620,9 @@ static int send_message(run *s, const hs_send *f, ws_buf *collect)
                                   f->mask_mode != HS_MASK_NONE);
             spec.fin = k + 1 == nframes ? f->fin : false;
             uint8_t rsv = f->rsv_given ? f->rsv : (f->compress ? WS_RSV1 : 0);
-            spec.rsv = k == 0 ? rsv : (uint8_t)(f->compress ? rsv & ~WS_RSV1 : rsv);
+            uint8_t cont =
+                f->cont_rsv_given ? f->cont_rsv : (uint8_t)(f->compress ? rsv & ~WS_RSV1 : rsv);
+            spec.rsv = k == 0 ? rsv : cont;
             spec.len_form = f->len_form;
             if (f->declare_len && nframes == 1) {
                 spec.declare_len = true;

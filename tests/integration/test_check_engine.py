@@ -106,6 +106,15 @@ def main():
                 c.get("verdict") == "INFORMATIONAL" and
                 re.fullmatch(r"closed with 1009 after \d+ ms", c.get("reason", "")) is not None,
                 (c.get("verdict"), c.get("reason")))
+        # 1d: RSV bits on the continuations of a compressed, fragmented send
+        p, cs = check(durl, "--cases", "14.5.1")
+        c = cs.get("14.5.1", {})
+        sent = [w for w in c.get("wire", []) if w["dir"] == ">" and w["kind"] == "frame" and
+                w["opcode"] in ("text", "cont")]
+        r.check("cont_rsv: the compressor's fragments carry RSV1 on continuations; 14.5.1 OK",
+                c.get("verdict") == "OK" and len(sent) >= 2 and sent[0]["rsv"] == 4 and
+                all(w["rsv"] == 4 and w["opcode"] == "cont" for w in sent[1:]),
+                (c.get("verdict"), c.get("reason"), [(w["opcode"], w["rsv"]) for w in sent]))
     r.finish()
 
 
