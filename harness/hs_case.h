@@ -55,6 +55,7 @@ typedef struct hs_send {
     bool fin;
     bool rsv_given;
     uint8_t rsv;
+    bool subst_i;        /* inside a repeat, "{i}" in the payload becomes the iteration (0-based) */
     bool cont_rsv_given; /* RSV bits of the continuation frames of a `fragment`ed send */
     uint8_t cont_rsv;
     int mask_mode;

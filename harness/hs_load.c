@@ -307,6 +307,15 @@ static int parse_op(ld *l, const cJSON *j, uint8_t *op, const char *where)
     return 0;
 }
 
+/* Some string inside j contains "{i}". */
+static bool json_has_i(const cJSON *j)
+{
+    if (cJSON_IsString(j) && strstr(j->valuestring, "{i}")) return true;
+    for (const cJSON *c = j ? j->child : NULL; c; c = c->next)
+        if (json_has_i(c)) return true;
+    return false;
+}
+
 static int parse_send(ld *l, const cJSON *j, hs_send *s, const char *where)
 {
     static const char *const keys[] = {"op",      "fin",    "rsv",      "cont_rsv", "mask",
@@ -324,6 +333,7 @@ static int parse_send(ld *l, const cJSON *j, hs_send *s, const char *where)
     if (parse_op(l, v, &s->opcode, w)) return -1;
     snprintf(w, sizeof w, "%s.payload", where);
     if (parse_payload(l, cJSON_GetObjectItemCaseSensitive(j, "payload"), &s->payload, w)) return -1;
+    s->subst_i = l->depth > 0 && json_has_i(cJSON_GetObjectItemCaseSensitive(j, "payload"));
     if ((v = cJSON_GetObjectItemCaseSensitive(j, "fin"))) {
         snprintf(w, sizeof w, "%s.fin", where);
         if (get_bool(l, v, &s->fin, w)) return -1;

@@ -80,6 +80,7 @@ typedef struct run {
     ws_http_head head;
     bool have_response;
     char hs_error[300];
+    int64_t iter; /* the innermost repeat's iteration, for {i}; -1 outside */
     /* running judgement */
     int worst;
     bool stop;
@@ -578,10 +579,37 @@ static int write_frame(run *s, const hs_send *f, ws_frame_spec *spec, const uint
 
 /* One send step (or an early frame, collected into `collect` instead of
  * written). 0, or -1 when the connection is gone or the case must stop. */
+/* The payload with every "{i}" replaced by the repeat's iteration. */
+static uint8_t *payload_with_i(const hs_payload *p, int64_t iter, size_t *len)
+{
+    size_t n;
+    uint8_t *b = hs_payload_make(p, &n);
+    if (!b) return NULL;
+    char num[24];
+    size_t k = (size_t)snprintf(num, sizeof num, "%lld", (long long)iter);
+    size_t count = 0;
+    for (size_t i = 0; i + 3 <= n; i++) count += !memcmp(b + i, "{i}", 3);
+    uint8_t *out = malloc(n + count * k + 1);
+    size_t o = 0;
+    for (size_t i = 0; out && i < n;) {
+        if (i + 3 <= n && !memcmp(b + i, "{i}", 3)) {
+            memcpy(out + o, num, k);
+            o += k;
+            i += 3;
+        } else {
+            out[o++] = b[i++];
+        }
+    }
+    free(b);
+    *len = o;
+    return out;
+}
+
 static int send_message(run *s, const hs_send *f, ws_buf *collect)
 {
     size_t plain_n;
-    uint8_t *plain = hs_payload_make(&f->payload, &plain_n);
+    uint8_t *plain = f->subst_i && s->iter >= 0 ? payload_with_i(&f->payload, s->iter, &plain_n)
+                                                : hs_payload_make(&f->payload, &plain_n);
     if (!plain) {
         judge(s, HS_FAILED, "out of memory building a %llu-byte payload",
               (unsigned long long)hs_payload_size(&f->payload));
@@ -906,9 +934,15 @@ static void run_step(run *s, const hs_step *st)
     case HS_STEP_EXPECT:
         do_expect(s, &st->expect);
         break;
-    case HS_STEP_REPEAT:
-        for (uint32_t i = 0; i < st->repeat && !s->stop; i++) run_steps(s, st->steps, st->n_steps);
+    case HS_STEP_REPEAT: {
+        int64_t outer = s->iter;
+        for (uint32_t i = 0; i < st->repeat && !s->stop; i++) {
+            s->iter = i;
+            run_steps(s, st->steps, st->n_steps);
+        }
+        s->iter = outer;
         break;
+    }
     case HS_STEP_HANDSHAKE:
         break; /* only as the first step; run_case handles it */
     }
@@ -1027,6 +1061,7 @@ void hs_run_case(const hs_case *c, const hs_run_opts *o, hs_result *r)
     hs_wire_init(&r->wire, net_now_ns());
     s.c = c;
     s.o = o;
+    s.iter = -1;
     s.r = r;
     s.max_message = c->max_message ? c->max_message : HS_DEFAULT_MAX_MESSAGE;
     int64_t t0 = net_now_ms();

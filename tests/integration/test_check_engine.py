@@ -115,6 +115,19 @@ def main():
                 c.get("verdict") == "OK" and len(sent) >= 2 and sent[0]["rsv"] == 4 and
                 all(w["rsv"] == 4 and w["opcode"] == "cont" for w in sent[1:]),
                 (c.get("verdict"), c.get("reason"), [(w["opcode"], w["rsv"]) for w in sent]))
+        # 1g: {i} in repeated payloads
+        ud = user_cases(tmp, "loop", [
+            {"id": "95.7", "title": "each round differs", "rfc": "6455 §5.6", "steps": [
+                {"repeat": 3, "steps": [{"send": {"op": "text", "payload": "msg {i}"}},
+                                        {"expect": {"echo": True}}]},
+                {"send": {"op": "text", "payload": "outside {i}"}}, {"expect": {"echo": True}}]}])
+        p, cs = check(purl, "--cases-dir", ud, "--cases", "95.7")
+        c = cs.get("95.7", {})
+        texts = [w["head_text"] for w in c.get("wire", []) if w["dir"] == ">" and
+                 w["kind"] == "frame" and w["opcode"] == "text"]
+        r.check("{i}: the repeat's iteration in each round's payload, literal outside",
+                c.get("verdict") == "OK" and texts == ["msg 0", "msg 1", "msg 2", "outside {i}"],
+                (c.get("verdict"), c.get("reason"), texts))
     r.finish()
 
 
