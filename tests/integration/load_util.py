@@ -4,6 +4,8 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness_util import PEERS, WSPROBE, Proc, free_port  # noqa: E402,F401
@@ -18,6 +20,31 @@ def load(url, *args, timeout=60):
     except ValueError:
         rep = None
     return p.returncode, rep, p.stderr.decode(errors="replace")
+
+
+def interrupted_load(url, sig, *args, after=1.5, timeout=15):
+    """Runs wsprobe load URL ARGS --report DIR, sends `sig` after `after` s.
+    Returns (rc, seconds from the signal to the exit, report.json or None,
+    stderr); raises TimeoutError if it does not exit within `timeout` s."""
+    with tempfile.TemporaryDirectory() as d:
+        p = subprocess.Popen([WSPROBE, "load", "--no-progress", *args, "--report", d, url],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(after)
+        t0 = time.monotonic()
+        p.send_signal(sig)
+        try:
+            _, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            raise TimeoutError(f"did not stop within {timeout} s of signal {sig}") from None
+        took = time.monotonic() - t0
+        path = os.path.join(d, "report.json")
+        rep = None
+        if os.path.exists(path):
+            with open(path) as f:
+                rep = json.load(f)
+        return p.returncode, took, rep, err.decode(errors="replace")
 
 
 def msgs(rep):

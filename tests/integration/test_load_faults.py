@@ -5,17 +5,14 @@ message in N (each asserted); error classes for a refused port, a 403 and a
 close with 1011; thresholds pass and fail; Ctrl-C still writes the report; a
 1 s stall shows in the corrected p99 of an open-loop run and not in the
 uncorrected one; bad options exit 2 with a sentence."""
-import json
 import os
 import signal
 import subprocess
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness_util import WSPROBE, Results, free_port, serve  # noqa: E402
-from load_util import badecho, errors, load, msgs  # noqa: E402
+from load_util import badecho, errors, interrupted_load, load, msgs  # noqa: E402
 
 R = Results()
 
@@ -114,29 +111,17 @@ with serve(port):
     R.run("thresholds missed: exit 1 naming the missed ones", thresholds_fail)
 
     def sigint_report():
-        with tempfile.TemporaryDirectory() as d:
-            p = subprocess.Popen([WSPROBE, "load", "--no-progress", "-c", "4", "-d", "60",
-                                  "--report", d, url], stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE)
-            time.sleep(1.5)
-            t0 = time.monotonic()
-            p.send_signal(signal.SIGINT)
-            try:
-                _, err = p.communicate(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-                return "did not stop within 15 s of SIGINT"
-            took = time.monotonic() - t0
-            path = os.path.join(d, "report.json")
-            if not os.path.exists(path):
-                return f"no report; rc={p.returncode} {err[-300:]}"
-            j = json.load(open(path))
-            m = j["summary"]["messages"]
-            return (p.returncode == 130 and j["summary"]["interrupted"] and took < 5
-                    and m["sent"] > 0
-                    and m["sent"] == m["received"] + m["lost"] + m["in_flight_at_stop"]) or (
-                p.returncode, took, m)
+        try:
+            rc, took, j, err = interrupted_load(url, signal.SIGINT, "-c", "4", "-d", "60")
+        except TimeoutError:
+            return "did not stop within 15 s of SIGINT"
+        if j is None:
+            return f"no report; rc={rc} {err[-300:]}"
+        m = j["summary"]["messages"]
+        return (rc == 130 and j["summary"]["interrupted"] and took < 5
+                and m["sent"] > 0
+                and m["sent"] == m["received"] + m["lost"] + m["in_flight_at_stop"]) or (
+            rc, took, m)
     R.run("SIGINT stops the run cleanly, writes the report, exits 130", sigint_report)
 
     def bad_options():

@@ -21,6 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness_util import (PEERS, WSPROBE, Proc, Results, free_port, serve, strict,  # noqa: E402
                           wait_port)
+from load_util import interrupted_load  # noqa: E402
 
 R = Results()
 CONNS = 8
@@ -145,30 +146,20 @@ def without_reconnect():
 
 def sigterm_report():
     port = free_port()
-    with serve(port), tempfile.TemporaryDirectory() as d:
-        p = subprocess.Popen([WSPROBE, "load", "--no-progress", "-c", "4", "-d", "60s",
-                              "--report", d, f"ws://127.0.0.1:{port}/"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(1.5)
-        t0 = time.monotonic()
-        p.send_signal(signal.SIGTERM)
+    with serve(port):
         try:
-            _, err = p.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+            rc, took, j, err = interrupted_load(f"ws://127.0.0.1:{port}/", signal.SIGTERM,
+                                                "-c", "4", "-d", "60s")
+        except TimeoutError:
             return "did not stop within 15 s of SIGTERM"
-        took = time.monotonic() - t0
-        path = os.path.join(d, "report.json")
-        if not os.path.exists(path):
-            return f"no report after SIGTERM; rc={p.returncode} {err.decode()[-300:]}"
-        j = json.load(open(path))
+        if j is None:
+            return f"no report after SIGTERM; rc={rc} {err[-300:]}"
     s = j["summary"]
     m = s["messages"]
-    ok = (p.returncode == 130 and s["interrupted"] is True and s["exit_code"] == 130
+    ok = (rc == 130 and s["interrupted"] is True and s["exit_code"] == 130
           and took < 5 and s["elapsed_s"] < 10 and m["sent"] > 0 and len(j["series"]) >= 1
           and m["sent"] == m["received"] + m["lost"] + m["in_flight_at_stop"])
-    return ok or f"rc={p.returncode} took={took:.2f} summary={s['interrupted']} {m}"
+    return ok or f"rc={rc} took={took:.2f} summary={s['interrupted']} {m}"
 
 
 def second_sigint():
