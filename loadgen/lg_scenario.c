@@ -312,7 +312,12 @@ static void script_run(lg_worker *w, lg_conn *c, int64_t now)
             c->step++;
             continue;
         }
-        if (c->step_deadline == 0) c->step_deadline = now + st->ns;
+        if (c->step_deadline == 0) {
+            c->step_deadline = now + st->ns;
+            /* An expect is timed from when its wait began: right after a send
+             * that is the send, and a script may also open with an expect. */
+            if (st->kind == LG_STEP_EXPECT) c->step_t0 = now;
+        }
         if (st->kind == LG_STEP_EXPECT || now < c->step_deadline) return;
         c->step_deadline = 0; /* sleep over */
         c->step++;
