@@ -742,7 +742,15 @@ static void check_upgrade(run *s)
      * max_message becomes an event; only a single frame over it, which could
      * not be held, is a parse error. */
     if (res.deflate) {
-        s->pmd = ws_pmd_new(false, &res.pmd, -1);
+        /* Our own offer binds us even when the response leaves the hint out
+         * (RFC 7692 §7.1.1.2, §7.1.2.2): no context takeover, window <= N. */
+        ws_pmd_params agreed = res.pmd;
+        if (o.deflate_offer.client_no_context_takeover) agreed.client_no_context_takeover = true;
+        int offered_bits = o.deflate_offer.client_max_window_bits;
+        if (offered_bits >= 8 &&
+            (agreed.client_max_window_bits <= 0 || agreed.client_max_window_bits > offered_bits))
+            agreed.client_max_window_bits = offered_bits;
+        s->pmd = ws_pmd_new(false, &agreed, -1);
         if (!s->pmd) {
             snprintf(s->hs_error, sizeof s->hs_error, "out of memory for permessage-deflate");
             s->open = false;

@@ -37,6 +37,75 @@ def user_cases(tmp, name, cases):
     return d
 
 
+def fresh_inflater_server(port_holder, stop):
+    """Accepts permessage-deflate without parameters, then inflates every
+    message with a fresh zlib context (as a client that offered
+    client_no_context_takeover promised) and echoes it uncompressed; a message
+    it cannot inflate gets close 1007."""
+    import base64, hashlib, socket, struct, threading, zlib
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    srv.settimeout(0.2)
+    port_holder.append(srv.getsockname()[1])
+
+    def exact(c, n):
+        b = b""
+        while len(b) < n:
+            d = c.recv(n - len(b))
+            if not d:
+                raise OSError("eof")
+            b += d
+        return b
+
+    def conn(c):
+        try:
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                buf += c.recv(4096)
+            key = [l.split(":", 1)[1].strip() for l in buf.decode().split("\r\n")
+                   if l.lower().startswith("sec-websocket-key:")][0]
+            acc = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+                                                .encode()).digest()).decode()
+            c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Extensions: permessage-deflate\r\n"
+                       f"Sec-WebSocket-Accept: {acc}\r\n\r\n").encode())
+            while True:
+                h = exact(c, 2)
+                op, n = h[0] & 15, h[1] & 127
+                if n == 126:
+                    n = struct.unpack("!H", exact(c, 2))[0]
+                elif n == 127:
+                    n = struct.unpack("!Q", exact(c, 8))[0]
+                k = exact(c, 4)
+                data = bytes(b ^ k[i % 4] for i, b in enumerate(exact(c, n)))
+                if op == 8:
+                    c.sendall(bytes([0x88, len(data)]) + data)
+                    return
+                if h[0] & 0x40:
+                    try:
+                        data = zlib.decompressobj(-15).decompress(data + b"\0\0\xff\xff")
+                    except zlib.error:
+                        c.sendall(bytes([0x88, 2]) + struct.pack("!H", 1007))
+                        return
+                c.sendall(bytes([0x80 | op, len(data)]) + data)
+        except (OSError, IndexError):
+            pass
+        finally:
+            c.close()
+
+    def loop():
+        while not stop:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                continue
+            threading.Thread(target=conn, args=(c,), daemon=True).start()
+        srv.close()
+    threading.Thread(target=loop, daemon=True).start()
+
+
 def main():
     r = Results()
     tmp = tempfile.mkdtemp(prefix="wsprobe-engine-")
@@ -128,6 +197,22 @@ def main():
         r.check("{i}: the repeat's iteration in each round's payload, literal outside",
                 c.get("verdict") == "OK" and texts == ["msg 0", "msg 1", "msg 2", "outside {i}"],
                 (c.get("verdict"), c.get("reason"), texts))
+    # 1f: our offer's client_no_context_takeover binds our compressor even
+    # when the response leaves it out
+    ports, stop = [], []
+    fresh_inflater_server(ports, stop)
+    ud = user_cases(tmp, "hints", [
+        {"id": "95.8", "title": "offered no context takeover, response silent", "rfc": "7692 §7.1.1.2",
+         "steps": [
+             {"handshake": {"extensions": "permessage-deflate; client_no_context_takeover"}},
+             {"send": {"op": "text", "compress": True, "count": 3,
+                       "payload": "the same sentence, three times over, the same sentence"}},
+             {"expect": {"echo": 3}}]}])
+    p, cs = check(f"ws://127.0.0.1:{ports[0]}/", "--cases-dir", ud, "--cases", "95.8")
+    stop.append(1)
+    c = cs.get("95.8", {})
+    r.check("client_no_context_takeover offered: each message compressed on its own",
+            c.get("verdict") == "OK", (c.get("verdict"), c.get("reason")))
     r.finish()
 
 
