@@ -103,6 +103,22 @@ with serve(port):
     R.run("serve: script sends, expects and sleeps; an unmet expect is a script_timeout",
           script)
 
+    def script_opens_with_expect():
+        # The first step waits for the echo of --subscribe: its latency runs
+        # from the start of the wait, not from the clock's epoch.
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump({"steps": [{"expect": "hello", "timeout": "2s"}]}, f)
+        try:
+            rc, rep, err = load(url, "-s", "script", "--script", f.name, "--subscribe", "hello",
+                                "-c", "2", "-d", "1")
+            if rc != 0 or not rep:
+                return f"rc={rc} {err[-300:]}"
+            lat = rep["summary"]["latency"]["corrected"]
+            return (lat["max_us"] < 1000000 and rep["summary"]["errors"]["total"] == 0) or lat
+        finally:
+            os.unlink(f.name)
+    R.run("serve: a script that opens with an expect times it from the wait", script_opens_with_expect)
+
 port = free_port()
 with serve(port, "--deflate"):
     def deflate():
