@@ -42,10 +42,10 @@ count() { # $1 name, $2 exit code, $3 log
         if [ "$p" -eq 0 ] && [ "$s" -gt 0 ]; then
             echo "SKIP  $1 (see $3)"
         else
-            echo "ok    $1 ($p)"
+            echo "ok    $1 ($p) $4"
         fi
     else
-        echo "FAIL  $1 ($p passed, $f failed; log: $3)"
+        echo "FAIL  $1 ($p passed, $f failed; log: $3) $4"
         tail -n 30 "$3" | sed 's/^/      | /'
         failures="$failures $1"
     fi
@@ -66,8 +66,10 @@ if [ "$mode" != unit ]; then
         [ -x "$t" ] || continue
         name=$(basename "$t")
         case "$name" in *"$filter"*) ;; *) continue ;; esac
+        t0=$(date +%s)
         timeout 600 "$t" >"$logs/$name.log" 2>&1
-        count "integration/$name" $? "$logs/$name.log"
+        rc=$?
+        count "integration/$name" $rc "$logs/$name.log" "$(($(date +%s) - t0))s"
     done
 fi
 

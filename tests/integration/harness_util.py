@@ -105,10 +105,13 @@ class Results:
         return cond
 
     def run(self, name, fn, *args):
-        """Runs fn(*args); an exception counts as a failure of `name`."""
+        """Runs fn(*args). It passes when fn returns None or True; anything
+        else it returns (a string, the values it looked at) is the detail of
+        a failure, so `return ok or detail` cannot pass by being truthy. An
+        exception counts as a failure too."""
         try:
             r = fn(*args)
-            return self.check(name, r is None or bool(r), "" if r is None else repr(r))
+            return self.check(name, r is None or r is True, "" if r is None else repr(r))
         except Exception as e:  # noqa: BLE001 - any error is a failed check
             return self.check(name, False, f"{type(e).__name__}: {e}")
 
@@ -118,8 +121,8 @@ class Results:
 
 
 def strict(fn):
-    """fn wrapped for Results.run, which passes any truthy value: here only
-    True passes, anything else is raised as the failure's detail."""
+    """fn wrapped so that only True passes, anything else (None included) is
+    raised as the failure's detail."""
     def wrapped():
         r = fn()
         if r is not True:
