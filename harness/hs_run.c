@@ -73,6 +73,12 @@ typedef struct run {
     size_t frames_after_close;
     bool violation;
     char violation_msg[256];
+    /* the latest ping not answered yet: one pong per read batch (RFC 6455
+     * §5.5.3 allows answering only the most recent), so a ping flood cannot
+     * keep us writing pongs past the deadline */
+    bool pong_due, pong_writing;
+    uint8_t pong_payload[125];
+    size_t pong_len;
     /* handshake */
     hs_request req;
     char *resp_copy;
@@ -203,7 +209,7 @@ static int64_t wait_until(const run *s, int64_t until)
 
 /* ---- writing ---- */
 
-static int read_some(run *s);
+static int read_some(run *s, int64_t until);
 static void got_eof(run *s, const char *why);
 
 /* Writes all of p before the deadline, reading meanwhile so a server that
@@ -232,7 +238,17 @@ static int write_all(run *s, const uint8_t *p, size_t n)
                 return -1;
             }
             if (r < 0) return -1;
-            if (read_some(s) < 0) return -1;
+            if (read_some(s, s->deadline) < 0) return -1;
+            /* checked on every turn: a server that keeps sending keeps poll
+             * from ever timing out */
+            if (cut_passed(s)) return -1;
+            if (net_now_ms() >= s->deadline) {
+                hs_wire_note(&s->r->wire,
+                             "write blocked until the deadline (%zu of %zu bytes), the server "
+                             "sending meanwhile",
+                             off, n);
+                return -1;
+            }
             continue;
         }
         /* A reset while writing is the server ending the connection: the same
@@ -364,6 +380,21 @@ static int send_control(run *s, uint8_t op, const uint8_t *payload, size_t n)
     return len ? write_all(s, buf, len) : -1;
 }
 
+/* Answers the latest ping. Not re-entered: writing reads, and pings read
+ * meanwhile are answered by the next batch. */
+static void answer_ping(run *s)
+{
+    if (!s->pong_due || s->pong_writing) return;
+    s->pong_due = false;
+    if (s->close_sent || s->wr_shut) return;
+    uint8_t p[sizeof s->pong_payload];
+    size_t n = s->pong_len;
+    memcpy(p, s->pong_payload, n);
+    s->pong_writing = true;
+    send_control(s, WS_OP_PONG, p, n);
+    s->pong_writing = false;
+}
+
 static void close_frame(run *s, const uint8_t *payload, size_t n)
 {
     ws_close_info ci;
@@ -383,6 +414,7 @@ static void close_frame(run *s, const uint8_t *payload, size_t n)
     }
     s->r->server_close_code = ev.has_code ? ev.code : 1005;
     push_event(s, &ev);
+    answer_ping(s); /* a ping before the close frame is answered before ours */
     if (s->close_sent || s->wr_shut) return;
     /* Answer like a client should: echo a valid code, 1002 for a broken frame. */
     uint8_t reply[2];
@@ -409,7 +441,9 @@ static void handle_frame(run *s, const ws_frame *f, const uint8_t *payload)
     }
     switch (f->opcode) {
     case WS_OP_PING:
-        if (!s->close_sent && !s->wr_shut) send_control(s, WS_OP_PONG, payload, n);
+        s->pong_len = n < sizeof s->pong_payload ? n : sizeof s->pong_payload;
+        if (s->pong_len) memcpy(s->pong_payload, payload, s->pong_len);
+        s->pong_due = true;
         return;
     case WS_OP_PONG: {
         hs_event ev = {.kind = HS_EV_PONG,
@@ -445,6 +479,7 @@ static void parse_frames(run *s)
     }
     if (s->violation) off = s->rx.len; /* nothing after a broken frame can be trusted */
     ws_buf_consume(&s->rx, off);
+    answer_ping(s); /* after the consume: writing may read into rx */
 }
 
 static void got_eof(run *s, const char *why)
@@ -461,10 +496,13 @@ static void got_eof(run *s, const char *why)
     }
 }
 
-/* Reads what is available without blocking. -1 on a read error (not EOF). */
-static int read_some(run *s)
+/* Reads what is available without blocking, until `until` (ms): a server
+ * that keeps sending is read once more only while time is left. -1 on a read
+ * error (not EOF). */
+static int read_some(run *s, int64_t until)
 {
     for (int i = 0; i < 64 && !s->eof; i++) {
+        if (i > 0 && (net_now_ms() >= until || cut_passed(s))) break;
         if (ws_buf_reserve(&s->rx, READ_CHUNK) != 0) {
             violation(s, "server sent more than %zu bytes we could not parse", s->rx.limit);
             return -1;
@@ -493,7 +531,7 @@ static int pump(run *s, int64_t until)
     if (s->eof) return 0;
     int r = net_wait(&s->conn, POLLIN, wait_until(s, until));
     if (r <= 0) return 0;
-    read_some(s);
+    read_some(s, until);
     return 1;
 }
 
@@ -993,7 +1031,7 @@ static void closing_phase(run *s, int64_t close_ms)
     }
     /* Data messages nobody expected, while the conversation was still on. */
     if (!s->stop && !s->violation && !s->close_sent) {
-        read_some(s);
+        read_some(s, net_now_ms() + CUT_POLL_MS);
         for (size_t i = s->ev_head; i < s->n_ev; i++)
             if (s->ev[i].kind == HS_EV_MESSAGE || s->ev[i].kind == HS_EV_TOO_BIG) {
                 char what[300];

@@ -18,6 +18,9 @@ For each mode `wsprobe check` runs a handful of cases (handshake, echo of a
   one case is FAILED. Never a signal, never 2 (usage) nor 3 (unreachable): even
   `silent` accepts TCP, and the pass policy keeps 3 for a refused first
   connection or an unresolvable host;
+- each case's duration_ms in report.json stays within that case's own bound
+  (its limit plus two closing-phase waits, plus CASE_SLACK): the deadline is
+  enforced per case even while the server keeps sending (ping-flood);
 - report.json gives every selected case a verdict and a closing verdict from
   the documented vocabulary;
 - its peak RSS (getrusage of that child alone, via wait4) stays under
@@ -42,6 +45,7 @@ BADSERVER = os.path.join(PEERS, "badserver")
 CASES = ["0.1.1", "1.1.6", "2.2", "7.1.1", "14.1.3"]  # 14.1.3 negotiates deflate
 TIMEOUT = 3  # --timeout: the default time limit, raising smaller per-case ones
 MARGIN = 10  # seconds: process start-up, report writing, a loaded 2-core machine
+CASE_SLACK = 2  # seconds past one case's own bound (report.json duration_ms)
 HARD_EXTRA = 30  # seconds past the bound before the test kills wsprobe
 RSS_BOUND_MIB = 200
 DEFAULT_CASE_TIMEOUT = 5
@@ -134,6 +138,16 @@ def run_mode(res, tmp, mode, bound):
         good = c is not None and c["verdict"] in VERDICTS and c["close_verdict"] in VERDICTS
         res.check(f"{mode}: {i} has a verdict", good,
                   "missing" if c is None else f"{c['verdict']} / {c['close_verdict']}")
+    for i in CASES:
+        c = cases.get(i)
+        if c is None:
+            continue
+        # Each case keeps its own deadline, whatever the server keeps sending:
+        # its time limit plus two closing-phase waits, plus CASE_SLACK.
+        t, close = case_limits(i)
+        limit_ms = (max(t, TIMEOUT) + 2 * close + CASE_SLACK) * 1000
+        res.check(f"{mode}: {i} ended within its deadline ({limit_ms} ms)",
+                  c["duration_ms"] <= limit_ms, f"took {c['duration_ms']} ms")
     failed = [i for i, c in cases.items() if c["verdict"] == "FAILED"]
     res.check(f"{mode}: at least one case FAILED", bool(failed), "every case passed")
     print(f"     {mode}: {elapsed:.1f} s, exit {status}, peak RSS {rss_mib:.0f} MiB, "
