@@ -23,6 +23,9 @@ int serve_ctx_init(serve_ctx *x, const serve_opts *o)
     x->hs.server_name = "wsprobe/" WSPROBE_VERSION;
     ws_buf_init(&x->out, 0);
     ws_buf_init(&x->zbuf, 0);
+    x->common_max = 125;
+    if (o->max_frame && o->max_frame < x->common_max) x->common_max = (size_t)o->max_frame;
+    if (o->max_message && o->max_message < x->common_max) x->common_max = (size_t)o->max_message;
     if (ws_buf_reserve(&x->out, 256 * 1024) < 0) return -1;
     return 0;
 }
@@ -285,17 +288,118 @@ static void check_partial(serve_conn *c, serve_ctx *x, const ws_frame *f, uint8_
     c->checked = have;
 }
 
+/* Two words in one vector register (SSE2 on x86-64, NEON on arm64; GCC and
+ * clang lower it to plain word pairs elsewhere). */
+typedef uint64_t u64x2 __attribute__((vector_size(16)));
+
+/* Unmasks src into dst (one pass, no copy afterwards) and says whether every
+ * byte was ASCII, which for text settles UTF-8 validity without the DFA. */
+static bool unmask_copy_ascii(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key[4])
+{
+    uint32_t k32;
+    memcpy(&k32, key, 4);
+    uint64_t k64 = (uint64_t)k32 << 32 | k32; /* key bytes in memory order, twice */
+    u64x2 kv = {k64, k64}, seen_v = {0, 0};
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        u64x2 w;
+        memcpy(&w, src + i, 16);
+        w ^= kv;
+        seen_v |= w;
+        memcpy(dst + i, &w, 16);
+    }
+    uint64_t seen = seen_v[0] | seen_v[1];
+    if (i + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, src + i, 8);
+        w ^= k64;
+        seen |= w;
+        memcpy(dst + i, &w, 8);
+        i += 8;
+    }
+    if (i + 4 <= n) {
+        uint32_t w;
+        memcpy(&w, src + i, 4);
+        w ^= k32;
+        seen |= w;
+        memcpy(dst + i, &w, 4);
+        i += 4;
+    }
+    for (; i < n; i++) {
+        uint8_t b = src[i] ^ key[i & 3];
+        seen |= b;
+        dst[i] = b;
+    }
+    return (seen & 0x8080808080808080ull) == 0;
+}
+
+/* The hot path: a run of the frames nearly every echo client sends (whole,
+ * FIN, text or binary, no RSV bit, masked, 7-bit length within the limits),
+ * echoed straight from the input into x->out. Byte 0 being exactly 0x81 or
+ * 0x82 and byte 1 a masked length <= common_max is every check the general
+ * parser would make on such a frame, given no fragmented message is open.
+ * Text is validated whole before its echo is committed. The input is only
+ * read, so anything else (another frame kind, a partial frame, invalid text,
+ * a deflate connection) is left for the general path to parse and judge from
+ * the same bytes. Returns the bytes consumed. */
+static size_t echo_common_frames(serve_conn *c, serve_ctx *x, const uint8_t *buf, size_t len)
+{
+    if (c->pmd || c->parser.in_message || c->checked) return 0;
+    ws_buf *out = &x->out;
+    const size_t max = x->common_max;
+    const uint8_t *p = buf, *end = buf + len;
+    uint8_t *o = out->data + out->len, *o_end = out->data + out->cap;
+    uint64_t echoed = 0;
+    uint8_t last_b0 = 0;
+    size_t last_n = 0;
+    while (end - p >= 6) {
+        uint8_t b0 = p[0];
+        size_t op = (size_t)b0 - 0x81;  /* 0 text, 1 binary, anything else wraps high */
+        size_t n = (size_t)p[1] - 0x80; /* the length, if the mask bit is set */
+        if (op > 1 || n > max || (size_t)(end - p) - 6 < n) break;
+        if ((size_t)(o_end - o) < 2 + n) {
+            out->len = (size_t)(o - out->data);
+            if (ws_buf_reserve(out, 2 + n) < 0) break;
+            o = out->data + out->len;
+            o_end = out->data + out->cap;
+        }
+        o[0] = b0;
+        o[1] = (uint8_t)n;
+        bool ascii = unmask_copy_ascii(o + 2, p + 6, n, p + 2);
+        if (op == 0 && !ascii && !ws_utf8_valid(o + 2, n)) break;
+        o += 2 + n;
+        p += 6 + n;
+        last_b0 = b0;
+        last_n = n;
+        echoed++;
+    }
+    out->len = (size_t)(o - out->data);
+    if (!echoed) return 0;
+    /* What ws_parser_feed and begin_message would have left after the last. */
+    c->parser.message_opcode = last_b0 & 0xF;
+    c->parser.message_rsv1 = false;
+    c->parser.message_len = last_n;
+    c->msg_opcode = last_b0 & 0xF;
+    c->msg_compressed = false;
+    x->stats.messages += echoed;
+    return (size_t)(p - buf);
+}
+
 static size_t conn_frames(serve_conn *c, serve_ctx *x, uint8_t *buf, size_t len)
 {
     size_t off = 0;
     c->need = 0;
     while (c->state == SC_OPEN && off < len) {
+        off += echo_common_frames(c, x, buf + off, len - off);
+        if (off == len) break;
         ws_frame f;
         long r = ws_parser_feed(&c->parser, buf + off, len - off, &f);
         if (r == WS_NEED_MORE) {
             if (f.header_len) {
                 c->need = f.header_len + (size_t)f.payload_len;
-                if (f.masked) memcpy(f.mask_key, buf + off + f.header_len - 4, 4);
+                /* The key is the header's last 4 bytes, which may not be here yet. */
+                if (f.masked && len - off >= f.header_len)
+                    memcpy(f.mask_key, buf + off + f.header_len - 4, 4);
                 check_partial(c, x, &f, buf + off, len - off);
             }
             break;

@@ -39,6 +39,10 @@ typedef struct serve_ctx {
     ws_server_hs_opts hs;
     ws_buf out;  /* output of the current input pass; the loop sends it */
     ws_buf zbuf; /* a compressed echo, reused */
+    /* Longest payload the common-frame path takes: 125 (a 7-bit length), or
+     * less when a configured limit is lower, so that path never has to check
+     * a limit per frame. */
+    size_t common_max;
     serve_stats stats;
 } serve_ctx;
 
