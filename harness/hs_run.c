@@ -507,7 +507,16 @@ static int read_some(run *s, int64_t until)
             violation(s, "server sent more than %zu bytes we could not parse", s->rx.limit);
             return -1;
         }
-        long n = net_read(&s->conn, s->rx.data + s->rx.len, READ_CHUNK);
+        /* Until the connection is open only the response head is read, and
+         * never more than one byte past HEAD_MAX (enough for the parser to
+         * say the head is too large): an endless header line or a million
+         * headers cost HEAD_MAX bytes, whichever path waits for them. */
+        size_t want = READ_CHUNK;
+        if (!s->open) {
+            if (s->rx.len > HEAD_MAX) return 0;
+            if (want > HEAD_MAX + 1 - s->rx.len) want = HEAD_MAX + 1 - s->rx.len;
+        }
+        long n = net_read(&s->conn, s->rx.data + s->rx.len, want);
         if (n == NET_AGAIN) return 0;
         if (n == 0) {
             got_eof(s, NULL);
@@ -856,6 +865,9 @@ static void do_handshake(run *s, const hs_handshake *h, int64_t until)
                 hs_wire_response(&s->r->wire, (const char *)s->rx.data, s->rx.len);
                 snprintf(s->hs_error, sizeof s->hs_error, "handshake: bad response (%s): \"%s\"",
                          ws_http_strerror(n), esc);
+                /* no response event will come: an expectation waiting for one
+                 * would only spin on unread bytes until its deadline */
+                s->stop = true;
                 return;
             }
         }
