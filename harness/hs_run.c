@@ -904,7 +904,9 @@ static int64_t step_until(run *s, const hs_expect *e)
     return until < s->deadline ? until : s->deadline;
 }
 
-static void do_expect(run *s, const hs_expect *e)
+/* Judges the events of one expect step, waited for from `start` until
+ * `until` (the response expectation's wait began with the handshake). */
+static void do_expect_from(run *s, const hs_expect *e, int64_t start, int64_t until)
 {
     hs_match m;
     expected(s, e);
@@ -913,7 +915,6 @@ static void do_expect(run *s, const hs_expect *e)
         s->stop = true;
         return;
     }
-    int64_t start = net_now_ms(), until = step_until(s, e);
     m.start_ms = start;
     for (;;) {
         while (s->ev_head < s->n_ev && !m.decided) hs_match_feed(&m, &s->ev[s->ev_head++]);
@@ -941,6 +942,11 @@ static void do_expect(run *s, const hs_expect *e)
     }
     if (s->close_received || s->eof || (!s->open && s->have_response)) s->stop = true;
     hs_match_free(&m);
+}
+
+static void do_expect(run *s, const hs_expect *e)
+{
+    do_expect_from(s, e, net_now_ms(), step_until(s, e));
 }
 
 /* TCP half-close (after our close frame, for servers that wait for EOF).
@@ -1150,10 +1156,11 @@ void hs_run_case(const hs_case *c, const hs_run_opts *o, hs_result *r)
             n--;
         }
         bool judged_by_case = h && n && expects_response(&steps[0]);
+        int64_t hs_start = net_now_ms();
         int64_t until = judged_by_case ? step_until(&s, &steps[0].expect) : s.deadline;
         do_handshake(&s, h, until);
         if (!s.stop && judged_by_case) {
-            do_expect(&s, &steps[0].expect);
+            do_expect_from(&s, &steps[0].expect, hs_start, until);
             steps++;
             n--;
             if (!s.open) s.stop = true;

@@ -21,6 +21,7 @@ For each mode `wsprobe check` runs a handful of cases (handshake, echo of a
 - each case's duration_ms in report.json stays within that case's own bound
   (its limit plus two closing-phase waits, plus CASE_SLACK): the deadline is
   enforced per case even while the server keeps sending (ping-flood);
+- against `silent`, 0.1.1's reason gives the time really waited;
 - report.json gives every selected case a verdict and a closing verdict from
   the documented vocabulary;
 - its peak RSS (getrusage of that child alone, via wait4) stays under
@@ -33,6 +34,7 @@ check failed) if it overruns its bound by HARD_EXTRA seconds."""
 import glob
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -156,6 +158,15 @@ def run_mode(res, tmp, mode, bound):
         limit_ms = (max(t, TIMEOUT) + 2 * close + CASE_SLACK) * 1000
         res.check(f"{mode}: {i} ended within its deadline ({limit_ms} ms)",
                   c["duration_ms"] <= limit_ms, f"took {c['duration_ms']} ms")
+    if mode == "silent" and "0.1.1" in cases:
+        # 0.1.1 waits for the response within its own limit: the reason gives
+        # the time really waited, not the wait left after the handshake.
+        # Its limit is at least --timeout (a smaller one is raised to it).
+        reason = cases["0.1.1"]["reason"]
+        m = re.search(r"timed out after (\d+) ms", reason)
+        floor_ms = int(TIMEOUT * 1000 * 0.9)
+        res.check(f"{mode}: 0.1.1 reason gives the real wait (>= {floor_ms} ms)",
+                  m is not None and int(m.group(1)) >= floor_ms, reason)
     failed = [i for i, c in cases.items() if c["verdict"] == "FAILED"]
     res.check(f"{mode}: at least one case FAILED", bool(failed), "every case passed")
     print(f"     {mode}: {elapsed:.1f} s, exit {status}, peak RSS {rss_mib:.0f} MiB, "
