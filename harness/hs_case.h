@@ -120,6 +120,9 @@ typedef struct hs_header_match {
 
 typedef struct hs_pattern {
     int kind;
+    /* ECHO: how many echoes in a row ({"echo": N}); kept as a count, never
+     * expanded, so memory does not grow with N. 0 and 1 both mean one. */
+    uint64_t count;
     /* MESSAGE / PONG */
     int op;           /* -1 any */
     bool has_payload; /* compare bytes */

@@ -255,6 +255,15 @@ void hs_describe_event(const hs_event *ev, const hs_sent *echo_of, char *out, si
     }
 }
 
+/* An echo pattern in a list: "echo", or "N echoes" for {"echo": N}. */
+static void echo_word(const hs_pattern *p, char *out, size_t cap)
+{
+    if (p->count > 1)
+        snprintf(out, cap, "%llu echoes", (unsigned long long)p->count);
+    else
+        snprintf(out, cap, "echo");
+}
+
 static void describe_alt_pending(const hs_alt *a, const hs_alt_state *st, const hs_match *m,
                                  char *out, size_t cap)
 {
@@ -274,6 +283,9 @@ static void describe_alt_pending(const hs_alt *a, const hs_alt_state *st, const 
         return;
     }
     hs_describe_pattern(p, next, out, cap);
+    if (p->kind == HS_PAT_ECHO && p->count > 1)
+        cat(out, cap, " (%llu of %llu)", (unsigned long long)st->reps + 1,
+            (unsigned long long)p->count);
 }
 
 void hs_describe_expect(const hs_expect *e, char *out, size_t cap)
@@ -286,7 +298,7 @@ void hs_describe_expect(const hs_expect *e, char *out, size_t cap)
         for (size_t i = 0; i < alt->n_items; i++) {
             char sub[200];
             hs_describe_pattern(&alt->items[i], NULL, sub, sizeof sub);
-            if (alt->items[i].kind == HS_PAT_ECHO) snprintf(sub, sizeof sub, "echo");
+            if (alt->items[i].kind == HS_PAT_ECHO) echo_word(&alt->items[i], sub, sizeof sub);
             cat(out, cap, "%s%s", i ? ", " : "", sub);
         }
         cat(out, cap, "]");
@@ -392,7 +404,7 @@ static void decide(hs_match *m, int alt)
         for (size_t i = 0; i < a->n_items; i++) {
             char sub[200];
             hs_describe_pattern(&a->items[i], NULL, sub, sizeof sub);
-            if (a->items[i].kind == HS_PAT_ECHO) snprintf(sub, sizeof sub, "echo");
+            if (a->items[i].kind == HS_PAT_ECHO) echo_word(&a->items[i], sub, sizeof sub);
             cat(m->reason, sizeof m->reason, "%s%s", i ? ", " : "", sub);
         }
     }
@@ -439,6 +451,9 @@ static bool feed_alt(hs_match *m, size_t i, const hs_event *ev)
         if (!pat_matches(p, ev, next)) return false;
         record(st, ev);
         st->echoes += p->kind == HS_PAT_ECHO;
+        /* a counted echo stays the next item until its N echoes came */
+        if (p->kind == HS_PAT_ECHO && p->count > 1 && ++st->reps < p->count) return true;
+        st->reps = 0;
         st->pos++;
         return true;
     }

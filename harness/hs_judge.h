@@ -60,6 +60,7 @@ typedef struct hs_alt_state {
     size_t pos;          /* next item */
     uint64_t group_done; /* any_order: children matched */
     size_t echoes;       /* echoes consumed */
+    uint64_t reps;       /* echoes matched so far by the current counted echo pattern */
     bool dead;
     /* figures of the events it matched, for the placeholders in `why` */
     int close_code;  /* -1 none; 1005 a close without a code */

@@ -712,7 +712,8 @@ static int parse_pattern(ld *l, const cJSON *j, hs_pattern *p, const char *where
     return fail(l, where, "unknown pattern '%s'", k);
 }
 
-/* {"echo": N} is N echo patterns; everything else is one. */
+/* {"echo": N} is one echo pattern with a count of N (the judge consumes N
+ * echoes from it); everything else is one pattern. */
 static int parse_items(ld *l, const cJSON *j, hs_alt *a, const char *where)
 {
     const cJSON *one = j;
@@ -730,21 +731,20 @@ static int parse_items(ld *l, const cJSON *j, hs_alt *a, const char *where)
             if (get_u64(l, echo, MAX_COUNT, &reps, w) || reps == 0)
                 return fail(l, w, "echo count must be 1..%llu", MAX_COUNT);
         }
-        for (uint64_t r = 0; r < reps; r++) {
-            if (a->n_items == cap) {
-                cap = cap ? cap * 2 : 4;
-                hs_pattern *n = realloc(a->items, cap * sizeof *n);
-                if (!n) return fail(l, w, "out of memory");
-                a->items = n;
-            }
-            hs_pattern *p = &a->items[a->n_items++];
-            if (reps > 1) {
-                memset(p, 0, sizeof *p);
-                p->kind = HS_PAT_ECHO;
-                continue;
-            }
-            if (parse_pattern(l, c, p, w)) return -1;
+        if (a->n_items == cap) {
+            cap = cap ? cap * 2 : 4;
+            hs_pattern *n = realloc(a->items, cap * sizeof *n);
+            if (!n) return fail(l, w, "out of memory");
+            a->items = n;
         }
+        hs_pattern *p = &a->items[a->n_items++];
+        if (reps > 1) {
+            memset(p, 0, sizeof *p);
+            p->kind = HS_PAT_ECHO;
+            p->count = reps;
+            continue;
+        }
+        if (parse_pattern(l, c, p, w)) return -1;
     }
     for (size_t i = 0; i < a->n_items; i++)
         if (a->items[i].kind == HS_PAT_NOTHING && a->n_items != 1)

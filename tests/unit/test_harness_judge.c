@@ -101,6 +101,54 @@ static void test_two_echoes_in_order(void **state)
     hs_match_free(&m);
 }
 
+/* {"echo": N} is one pattern that consumes N echoes, then the next pattern
+ * applies; a huge N costs one pattern, not N. */
+static void test_counted_echo(void **state)
+{
+    (void)state;
+    const hs_expect *e = expect_of("{\"expect\": [{\"echo\": 3}, {\"close\": 1000}]}");
+    assert_int_equal(e->alts[0].n_items, 2);
+    hs_sent q[3] = {sent(1, "a"), sent(1, "b"), sent(2, "c")};
+    hs_event ev[4] = {message(1, "a"), message(1, "b"), message(2, "c"), close_ev(1000)};
+    hs_match m;
+    assert_int_equal(hs_match_init(&m, e, q, 3), 0);
+    for (int i = 0; i < 3; i++) assert_false(hs_match_feed(&m, &ev[i]));
+    assert_true(hs_match_feed(&m, &ev[3]));
+    assert_int_equal(m.verdict, HS_OK);
+    assert_int_equal(m.echoes, 3);
+    hs_match_free(&m);
+
+    /* a close after two of the three echoes is too early */
+    assert_int_equal(hs_match_init(&m, e, q, 3), 0);
+    assert_false(hs_match_feed(&m, &ev[0]));
+    assert_false(hs_match_feed(&m, &ev[1]));
+    assert_true(hs_match_feed(&m, &ev[3]));
+    assert_int_equal(m.verdict, HS_FAILED);
+    assert_int_equal(m.echoes, 0);
+    hs_match_free(&m);
+
+    /* the wait says which echo of the count is missing */
+    assert_int_equal(hs_match_init(&m, e, q, 3), 0);
+    assert_false(hs_match_feed(&m, &ev[0]));
+    hs_match_timeout(&m, 100);
+    assert_string_equal(m.reason, "timed out after 100 ms waiting for echo of text message of 1 "
+                                  "bytes (2 of 3)");
+    hs_match_free(&m);
+
+    e = expect_of("{\"expect\": {\"echo\": 10000000}}");
+    assert_int_equal(e->alts[0].n_items, 1);
+    assert_int_equal(e->alts[0].items[0].count, 10000000);
+    char words[256];
+    hs_describe_expect(e, words, sizeof words);
+    assert_string_equal(words, "[10000000 echoes]");
+    assert_int_equal(hs_match_init(&m, e, q, 3), 0);
+    for (int i = 0; i < 3; i++) assert_false(hs_match_feed(&m, &ev[i]));
+    hs_match_timeout(&m, 5);
+    assert_string_equal(m.reason, "timed out after 5 ms waiting for echo (but nothing is left to "
+                                  "echo) (4 of 10000000)");
+    hs_match_free(&m);
+}
+
 static void test_reason_in_words(void **state)
 {
     (void)state;
@@ -303,6 +351,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_echo),
         cmocka_unit_test(test_two_echoes_in_order),
+        cmocka_unit_test(test_counted_echo),
         cmocka_unit_test(test_reason_in_words),
         cmocka_unit_test(test_alternatives_map_to_verdicts),
         cmocka_unit_test(test_nothing_and_timeout),

@@ -200,7 +200,10 @@ static void test_defaults_and_alternatives(void **state)
     const hs_expect *e = &c->steps[0].expect;
     assert_int_equal(e->n_alts, 3);
     assert_int_equal(e->otherwise, HS_UNIMPLEMENTED);
-    assert_int_equal(e->alts[1].n_items, 3); /* echo: 3 is three echoes */
+    /* echo: 3 is one pattern counting three echoes, not three patterns */
+    assert_int_equal(e->alts[1].n_items, 1);
+    assert_int_equal(e->alts[1].items[0].kind, HS_PAT_ECHO);
+    assert_int_equal(e->alts[1].items[0].count, 3);
     assert_int_equal(e->alts[1].verdict, HS_NON_STRICT);
     assert_true(e->alts[1].stop);
     assert_int_equal(e->alts[2].verdict, HS_INFORMATIONAL);
