@@ -1,8 +1,10 @@
-#!/bin/sh
+#!/bin/bash
 # Runs the unit tests (cmocka, built under ASan+UBSan) and the integration
 # tests (scripts that start real servers and clients on 127.0.0.1), then prints
 # one closing line: "N passed, N failed".
 #   tests/run.sh [--unit|--integration] [NAME-FILTER]
+# Integration tests run TEST_JOBS at a time (default 2): most of their time is
+# spent waiting on servers and time limits, not on the CPU.
 cd "$(dirname "$0")/.." || exit 2
 mode=all
 case "$1" in --unit) mode=unit; shift ;; --integration) mode=integration; shift ;; esac
@@ -62,14 +64,25 @@ if [ "$mode" != integration ]; then
 fi
 
 if [ "$mode" != unit ]; then
+    jobs_max="${TEST_JOBS:-2}"
+    echo "integration tests, $jobs_max at a time (TEST_JOBS); results when all have ended"
+    names=""
     for t in tests/integration/test_*; do
         [ -x "$t" ] || continue
         name=$(basename "$t")
         case "$name" in *"$filter"*) ;; *) continue ;; esac
-        t0=$(date +%s)
-        timeout 600 "$t" >"$logs/$name.log" 2>&1
-        rc=$?
-        count "integration/$name" $rc "$logs/$name.log" "$(($(date +%s) - t0))s"
+        names="$names $name"
+        while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+        (
+            t0=$(date +%s)
+            timeout 600 "$t" >"$logs/$name.log" 2>&1
+            echo "$? $(($(date +%s) - t0))" >"$logs/$name.rc"
+        ) &
+    done
+    wait
+    for name in $names; do
+        read -r rc secs <"$logs/$name.rc"
+        count "integration/$name" "$rc" "$logs/$name.log" "${secs}s"
     done
 fi
 
