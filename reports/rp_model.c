@@ -181,6 +181,64 @@ static void check_summary(ctx *x, const rp_report *r, const cJSON *sum)
     }
     if (!x->failed && i != r->n_sections)
         bad(x, "summary", "sections", "does not list every section of the cases");
+    const cJSON *si = cJSON_GetObjectItemCaseSensitive(sum, "interrupted");
+    if (si && !x->failed &&
+        cJSON_IsTrue(field(x, sum, "summary", "interrupted", cJSON_True)) != r->interrupted)
+        bad(x, "summary", "interrupted", "disagrees with the top-level interrupted");
+    const cJSON *sn = cJSON_GetObjectItemCaseSensitive(sum, "not_run");
+    if (sn && !x->failed && num(x, sum, "summary", "not_run") != (double)r->n_not_run &&
+        !x->failed) {
+        snprintf(what, sizeof what, "says %.0f, but not_run lists %zu cases", sn->valuedouble,
+                 r->n_not_run);
+        bad(x, "summary", "not_run", what);
+    }
+}
+
+static bool has_case(const rp_report *r, const char *id)
+{
+    for (size_t i = 0; i < r->n_cases; i++)
+        if (!strcmp(r->cases[i].id, id)) return true;
+    return false;
+}
+
+/* interrupted and not_run are absent from reports written before runs could
+ * be interrupted: absent means a complete run. A case that did not run is
+ * listed once and has no entry in cases, so the summary counts only the
+ * cases that ran. */
+static void parse_interrupted(ctx *x, rp_report *r)
+{
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(r->root, "interrupted");
+    if (in) r->interrupted = cJSON_IsTrue(field(x, r->root, "", "interrupted", cJSON_True));
+    const cJSON *nr = cJSON_GetObjectItemCaseSensitive(r->root, "not_run");
+    if (!nr || !field(x, r->root, "", "not_run", cJSON_Array)) return;
+    size_t n = (size_t)cJSON_GetArraySize(nr);
+    r->not_run = calloc(n ? n : 1, sizeof *r->not_run);
+    if (!r->not_run) {
+        bad(x, "", "not_run", "out of memory");
+        return;
+    }
+    const cJSON *s;
+    cJSON_ArrayForEach(s, nr)
+    {
+        char where[48];
+        snprintf(where, sizeof where, "not_run[%zu]", r->n_not_run);
+        if (!cJSON_IsString(s)) {
+            bad(x, "", where, "not a string");
+            return;
+        }
+        if (has_case(r, s->valuestring)) {
+            bad(x, "", where, "a case that is also in cases");
+            return;
+        }
+        for (size_t k = 0; k < r->n_not_run; k++)
+            if (!strcmp(r->not_run[k], s->valuestring)) {
+                bad(x, "", where, "listed twice");
+                return;
+            }
+        r->not_run[r->n_not_run++] = s->valuestring;
+    }
+    if (r->n_not_run && !r->interrupted)
+        bad(x, "", "not_run", "lists cases, but the run is not marked interrupted");
 }
 
 static int parse_check(ctx *x, rp_report *r)
@@ -250,6 +308,8 @@ static int parse_check(ctx *x, rp_report *r)
         rp_section *sec = cJSON_IsString(id) ? section_for(r, id->valuestring) : NULL;
         if (sec && cJSON_IsString(t)) sec->title = t->valuestring;
     }
+    parse_interrupted(x, r);
+    if (x->failed) return -1;
     check_summary(x, r, sum);
     return x->failed ? -1 : 0;
 }
@@ -273,6 +333,7 @@ static int parse_load(ctx *x, rp_report *r)
     if (sum) {
         r->duration_s = num(x, sum, "summary", "elapsed_s");
         r->exit_status = (int)num(x, sum, "summary", "exit_code");
+        r->interrupted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sum, "interrupted"));
         const char *parts[] = {"connections", "messages",  "rate",     "latency",
                                "errors",      "integrity", "generator"};
         for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
@@ -377,5 +438,6 @@ void rp_report_free(rp_report *r)
     cJSON_Delete(r->root);
     free(r->cases);
     free(r->sections);
+    free(r->not_run);
     memset(r, 0, sizeof *r);
 }

@@ -66,6 +66,11 @@ typedef struct rp_report {
     rp_section *sections; /* in catalogue order */
     size_t n_sections;
     size_t count[RP_VERDICT_COUNT], close_failed, failed;
+    /* An interrupted check run (Ctrl-C/SIGTERM): the cases that did not run
+     * (or were cut short) are not in cases, only their ids in not_run. */
+    bool interrupted;
+    const char **not_run;
+    size_t n_not_run;
 } rp_report;
 
 /* Parses and validates text (name is used in errors). 0, or -1 with err. */
