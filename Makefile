@@ -15,7 +15,8 @@ LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -
 SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Every module folder is a flat list of .c files; cli/main.c holds main().
-LIB_SRC := $(wildcard ws/*.c net/*.c serve/*.c harness/*.c loadgen/*.c reports/*.c) \
+# util/ holds what several modules share (number parsing, file reads, time text).
+LIB_SRC := $(wildcard util/*.c ws/*.c net/*.c serve/*.c harness/*.c loadgen/*.c reports/*.c) \
            $(filter-out cli/main.c,$(wildcard cli/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 PEER_SRC := $(wildcard tests/peers/*.c)
