@@ -99,7 +99,12 @@ const char rp_asset_css[] =
     "table.cmp td.cell { text-align: center; min-width: 110px; }\n"
     "table.cmp td.cell.diff { outline: 2px dashed var(--fg); outline-offset: -3px; }\n"
     ".hidden { display: none !important; }\n"
-    "footer { color: var(--muted); font-size: 12.5px; padding: 0 28px 24px; }\n";
+    "footer { color: var(--muted); font-size: 12.5px; padding: 0 28px 24px; }\n"
+    "/* An interrupted run: the ids of the cases that did not run, folded when long. */\n"
+    "section.interrupted { margin: 12px 0 0; padding: 8px 14px; border: 1px solid var(--ns); border-left-width: 5px; background: var(--ns-bg); color: var(--fg); max-width: 1000px; }\n"
+    "section.interrupted p { margin: 2px 0; }\n"
+    "section.interrupted summary { cursor: pointer; color: var(--ns); font-weight: 600; margin-top: 4px; }\n"
+    "ul.not-run { display: flex; flex-wrap: wrap; gap: 4px 14px; list-style: none; margin: 6px 0 2px; padding: 0; font-family: var(--mono); font-size: 13.5px; max-height: 240px; overflow-y: auto; }\n";
 
 const char rp_asset_js[] =
     "/* wsprobe report: renders the JSON embedded in this page (#wsprobe-data).\n"

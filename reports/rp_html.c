@@ -107,19 +107,50 @@ static void matrix_row(rp_str *o, const char *sec, const char *label, size_t tot
     rp_str_adds(o, "</tr>\n");
 }
 
+/* A long list of ids starts folded so the summary stays in view. */
+#define NOT_RUN_OPEN_MAX 20
+
+static void interrupted_banner(rp_str *o, const rp_report *r)
+{
+    rp_str_addf(o,
+                "<section class=\"interrupted\" id=\"interrupted\" role=\"alert\">\n"
+                "<p><strong>Interrupted: %zu of %zu selected cases did not run</strong>. The "
+                "run was stopped (Ctrl-C or SIGTERM); a case cut short counts as not run, and "
+                "the counts below cover only the cases that finished.</p>\n",
+                r->n_not_run, r->n_cases + r->n_not_run);
+    if (r->n_not_run) {
+        rp_str_addf(o,
+                    "<details id=\"not-run\"%s><summary>Cases not run (%zu)</summary>\n"
+                    "<ul class=\"not-run\">",
+                    r->n_not_run <= NOT_RUN_OPEN_MAX ? " open" : "", r->n_not_run);
+        for (size_t i = 0; i < r->n_not_run; i++) {
+            rp_str_adds(o, "<li>");
+            esc(o, r->not_run[i]);
+            rp_str_adds(o, "</li>");
+        }
+        rp_str_adds(o, "</ul>\n</details>\n");
+    }
+    rp_str_adds(o, "</section>\n");
+}
+
 static void check_body(rp_str *o, const rp_report *r)
 {
     size_t known = 0;
     for (size_t i = 0; i < r->n_cases; i++)
         known += rp_case_failed(&r->cases[i]) && r->cases[i].expected_failure;
     size_t new_fail = r->failed - known;
-    rp_str_addf(o, "<p class=\"status %s\" id=\"status\">", new_fail ? "fail" : "pass");
+    rp_str_addf(o, "<p class=\"status %s\" id=\"status\">",
+                new_fail || r->interrupted ? "fail" : "pass");
     if (new_fail)
         rp_str_addf(o, "\xe2\x9c\x97 FAIL: %zu of %zu cases failed", new_fail, r->n_cases);
+    else if (r->interrupted)
+        rp_str_addf(o, "\xe2\x9c\x97 INCOMPLETE: no case failed of the %zu that ran", r->n_cases);
     else
         rp_str_addf(o, "\xe2\x9c\x93 PASS: no case failed (%zu cases)", r->n_cases);
     if (known) rp_str_addf(o, "; %zu known failures from the baseline", known);
-    rp_str_adds(o, "</p>\n<section id=\"summary\"><h2>Summary by section and verdict</h2>\n"
+    rp_str_adds(o, "</p>\n");
+    if (r->interrupted) interrupted_banner(o, r);
+    rp_str_adds(o, "<section id=\"summary\"><h2>Summary by section and verdict</h2>\n"
                    "<table class=\"matrix\" id=\"summary-matrix\">\n<thead><tr><th class=\"sec\">"
                    "Section</th><th>Cases</th>");
     for (int v = 0; v < RP_VERDICT_COUNT; v++)
@@ -188,7 +219,14 @@ static void load_body(rp_str *o, const rp_report *r)
     else
         rp_str_adds(o, "PASS: no message lost, duplicated, reordered or corrupted (no "
                        "threshold set)");
-    rp_str_adds(o, "</p>\n<noscript><p>The charts and tables need JavaScript; the same data is "
+    rp_str_adds(o, "</p>\n");
+    if (r->interrupted)
+        rp_str_addf(o,
+                    "<section class=\"interrupted\" id=\"interrupted\" role=\"alert\"><p>"
+                    "<strong>Interrupted</strong> after %.1f s (Ctrl-C or SIGTERM): the figures "
+                    "cover only that time.</p></section>\n",
+                    r->duration_s);
+    rp_str_adds(o, "<noscript><p>The charts and tables need JavaScript; the same data is "
                    "in report.json.</p></noscript>\n");
 }
 

@@ -225,6 +225,80 @@ static void test_html(void **state)
     rp_report_free(&r);
 }
 
+/* good, cut short: two more cases were selected but did not run. */
+static char *interrupted_doc(const char *not_run, const char *summary_extra)
+{
+    const char *opt = strstr(good, "\"options\"");
+    const char *secs = strstr(good, "\"sections\"");
+    size_t n = strlen(good) + strlen(not_run) + strlen(summary_extra) + 64;
+    char *doc = malloc(n);
+    snprintf(doc, n, "%.*s\"interrupted\":true,\"not_run\":%s,%.*s%s%s", (int)(opt - good), good,
+             not_run, (int)(secs - opt), opt, summary_extra, secs);
+    return doc;
+}
+
+static void test_interrupted(void **state)
+{
+    (void)state;
+    rp_report r;
+    char err[300] = "";
+    char *doc = interrupted_doc("[\"2.1\",\"2.2<b>\"]", "\"interrupted\":true,\"not_run\":2,");
+    if (parse(&r, doc, err) != 0) fail_msg("%s", err);
+    assert_true(r.interrupted);
+    assert_int_equal(r.n_not_run, 2);
+    assert_int_equal(r.n_cases, 6);
+    assert_string_equal(r.not_run[1], "2.2<b>");
+    char *x = junit(&r);
+    assert_non_null(strstr(x, "tests=\"8\" failures=\"2\" errors=\"0\" skipped=\"4\""));
+    assert_non_null(strstr(x, "name=\"not run (interrupted)\" tests=\"2\" failures=\"0\" "
+                              "errors=\"0\" skipped=\"2\""));
+    assert_non_null(strstr(x, "<testcase name=\"2.2&lt;b&gt;\" classname=\"wsprobe.not run\" "
+                              "time=\"0\">\n      <skipped message=\"not run (interrupted)\"/>"));
+    free(x);
+    rp_str o = {0};
+    rp_html_report(&o, &r);
+    assert_false(o.oom);
+    assert_non_null(strstr(o.p, "Interrupted: 2 of 8 selected cases did not run"));
+    assert_non_null(strstr(o.p, "<details id=\"not-run\" open><summary>Cases not run (2)"));
+    assert_non_null(strstr(o.p, "<li>2.1</li><li>2.2&lt;b&gt;</li>"));
+    rp_str_free(&o);
+    rp_report_free(&r);
+    free(doc);
+
+    /* A complete run has no banner and no not-run suite. */
+    assert_int_equal(parse(&r, good, err), 0);
+    assert_false(r.interrupted);
+    x = junit(&r);
+    assert_null(strstr(x, "not run"));
+    free(x);
+    rp_html_report(&o, &r);
+    assert_null(strstr(o.p, "Interrupted"));
+    rp_str_free(&o);
+    rp_report_free(&r);
+
+    const struct {
+        const char *not_run, *extra, *want;
+    } bad[] = {
+        {"[\"1.1\"]", "", "not_run[0]: a case that is also in cases"},
+        {"[\"2.1\",\"2.1\"]", "", "not_run[1]: listed twice"},
+        {"[7]", "", "not_run[0]: not a string"},
+        {"\"2.1\"", "", "not_run: not an array"},
+        {"[\"2.1\"]", "\"not_run\":3,", "summary.not_run: says 3, but not_run lists 1 cases"},
+        {"[\"2.1\"]", "\"interrupted\":false,", "summary.interrupted: disagrees"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        doc = interrupted_doc(bad[i].not_run, bad[i].extra);
+        assert_int_equal(parse(&r, doc, err), -1);
+        if (!strstr(err, bad[i].want))
+            fail_msg("error '%s' does not contain '%s'", err, bad[i].want);
+        assert_null(r.root);
+        free(doc);
+    }
+    /* not_run without interrupted */
+    expect_error("\"options\"", "\"not_run\":[\"2.1\"],\"options\"",
+                 "not_run: lists cases, but the run is not marked interrupted");
+}
+
 static void test_diff(void **state)
 {
     (void)state;
@@ -267,9 +341,10 @@ static void test_diff(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_good), cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_junit),      cmocka_unit_test(test_autobahn),
-        cmocka_unit_test(test_html),       cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_parse_good),  cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_junit),       cmocka_unit_test(test_autobahn),
+        cmocka_unit_test(test_html),        cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_interrupted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
