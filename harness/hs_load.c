@@ -18,6 +18,7 @@
 
 #include "harness/hs_judge.h"
 #include "ws/ws_frame.h"
+#include "util/util_file.h"
 
 /* Field paths in error messages are cut to fit their buffers on purpose. */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -1391,40 +1392,8 @@ int hs_load_string(hs_catalogue *cat, const char *json, const char *name, char *
 
 int hs_load_file(hs_catalogue *cat, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (len + 1 >= cap) {
-            if (cap >= (64u << 20)) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            char *n = realloc(buf, cap *= 2);
-            if (!n) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = n;
-        }
-        size_t r = fread(buf + len, 1, cap - len - 1, f);
-        if (r == 0) break;
-        len += r;
-    }
-    int rd_err = ferror(f);
-    fclose(f);
-    if (!buf || rd_err) {
-        free(buf);
-        snprintf(err, errlen, "%s: cannot read (or larger than 64 MiB)", path);
-        return -1;
-    }
-    buf[len] = 0;
+    char *buf = util_read_file(path, 64u << 20, NULL, err, errlen);
+    if (!buf) return -1;
     int rc = hs_load_string(cat, buf, path, err, errlen);
     free(buf);
     return rc;
