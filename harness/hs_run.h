@@ -1,12 +1,13 @@
 /* hs_run: runs one case on one connection.
  *
- * Owns: the connection of a case (dial, the opening handshake built field by
- * field, frames written through ws_frame with chopped writes, frames read
- * through ws_parser with reassembly, UTF-8 checks and permessage-deflate), the
- * step interpreter, turning what the server does into hs_events for the judge,
- * the closing phase and its verdict, the case deadline, and the result
- * (verdicts, reasons, expected/observed, wire log). Never parses a frame
- * itself: that is ws/'s job. */
+ * Owns: the case as a whole: its result record (verdicts, reasons,
+ * expected/observed, wire log), the case deadline, dialing, the default
+ * expectation of a valid upgrade, and the order of the phases. The phases
+ * live in their own modules: hs_handshake (opening handshake), hs_steps
+ * (step interpreter and expectations), hs_send (frames out), hs_conn
+ * (connection I/O, frames in as hs_events), hs_closing (closing phase and
+ * its verdict), all sharing hs_session. Never parses a frame itself: that is
+ * ws/'s job. */
 #ifndef HS_RUN_H
 #define HS_RUN_H
 
