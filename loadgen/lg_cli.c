@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/util_parse.h"
+
 static const char *const SCENARIOS[] = {"echo", "idle", "churn", "broadcast", "script"};
 
 const char *lg_scenario_name(int kind)
@@ -40,7 +42,8 @@ void lg_cli_usage(FILE *out)
         "  -k, --inflight K         messages in flight per connection (default 1)\n"
         "  -r, --rate R             open loop: R msgs/s in total, spread evenly\n"
         "                           (default: closed loop, next send on each echo)\n"
-        "      --size N|MIN-MAX     payload bytes, >= 40 (default 64)\n"
+        "      --size N|MIN-MAX     payload bytes, >= 40 (default 64); K, M, G (or KiB, MiB,\n"
+        "                           GiB) are powers of 1024, as in wsprobe serve: 64K = 65536\n"
         "      --binary             binary messages (default text)\n"
         "      --connect-rate R     new connections per second (default unlimited)\n"
         "      --stages LIST        ramp, e.g. 10s:1000,30s:10000,10s:0 (sets duration)\n"
@@ -62,7 +65,9 @@ void lg_cli_usage(FILE *out)
         "      --connect-timeout T  TCP connect (default 5s)\n"
         "      --handshake-timeout T  TLS + upgrade (default 5s)\n"
         "      --message-timeout T  an echo later than this is lost (default 5s)\n"
-        "      --max-message N      largest message accepted (default 64 MiB)\n"
+        "      --max-message N      largest message accepted (default 64M); echo, churn and\n"
+        "                           idle accept at most max(1M, 2 x the largest --size)\n"
+        "                           when that is smaller\n"
         "many machines (see deploy/README.md):\n"
         "      --shard I/N          be shard I of N (1-based, 1 <= I <= N): take this shard's\n"
         "                           share of -c, --stages, -r, --connect-rate and -n, and\n"
@@ -88,30 +93,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return LG_CLI_ERROR;
-}
-
-int lg_parse_duration(const char *s, int64_t *ns)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno || !isfinite(v) || v < 0) return -1;
-    double mul;
-    if (!*end || !strcmp(end, "s"))
-        mul = 1e9;
-    else if (!strcmp(end, "ms"))
-        mul = 1e6;
-    else if (!strcmp(end, "us"))
-        mul = 1e3;
-    else if (!strcmp(end, "m"))
-        mul = 60e9;
-    else if (!strcmp(end, "h"))
-        mul = 3600e9;
-    else
-        return -1;
-    if (v * mul > 9e18) return -1;
-    *ns = (int64_t)(v * mul);
-    return 0;
 }
 
 /* Unix seconds, maybe with a fraction: "1767268800" or "1767268800.25". */
@@ -174,7 +155,7 @@ int lg_parse_wall_time(const char *s, int64_t now_ns, int64_t *at)
 {
     if (*s == '+') {
         int64_t ns;
-        if (lg_parse_duration(s + 1, &ns)) return -1;
+        if (util_parse_duration(s + 1, UTIL_NS_PER_S, &ns)) return -1;
         *at = now_ns + ns;
         return 0;
     }
@@ -220,9 +201,9 @@ static int parse_size(const char *s, lg_opts *o)
     char *dash = strchr(buf, '-');
     uint64_t lo, hi;
     if (dash) *dash = 0;
-    if (parse_u64(buf, 1ull << 30, &lo)) return -1;
+    if (util_parse_size(buf, 0, 1ull << 30, &lo)) return -1;
     hi = lo;
-    if (dash && parse_u64(dash + 1, 1ull << 30, &hi)) return -1;
+    if (dash && util_parse_size(dash + 1, 0, 1ull << 30, &hi)) return -1;
     if (lo > hi) return -1;
     o->size_min = (size_t)lo;
     o->size_max = (size_t)hi;
@@ -243,7 +224,8 @@ static int parse_stages(const char *s, lg_opts *o, char *err, size_t errlen)
         if (!colon) return fail(err, errlen, "--stages: '%s' is not DURATION:CONNECTIONS", tok);
         *colon = 0;
         lg_stage *st = &o->stages[o->n_stages++];
-        if (lg_parse_duration(tok, &st->dur_ns) || parse_u64(colon + 1, 10000000, &target))
+        if (util_parse_duration(tok, UTIL_NS_PER_S, &st->dur_ns) ||
+            parse_u64(colon + 1, 10000000, &target))
             return fail(err, errlen, "--stages: '%s:%s' is not DURATION:CONNECTIONS", tok,
                         colon + 1);
         st->target = (uint32_t)target;
@@ -530,7 +512,7 @@ static int apply(lg_opts *o, int opt, const char *arg, const char *name, char *e
         o->insecure = true;
         return 0;
     case O_MAX_MESSAGE:
-        if (parse_u64(arg, 1ull << 32, &u) || u < 125)
+        if (util_parse_size(arg, 125, 1ull << 32, &u))
             return fail(err, errlen, "--max-message: '%s' is not a size from 125 to 4G", arg);
         o->max_message = u;
         return 0;
@@ -562,7 +544,7 @@ static int apply(lg_opts *o, int opt, const char *arg, const char *name, char *e
         return parse_start_at(arg, o, err, errlen);
     }
     /* The rest take a duration. */
-    if (lg_parse_duration(arg, &ns))
+    if (util_parse_duration(arg, UTIL_NS_PER_S, &ns))
         return fail(err, errlen, "%s: '%s' is not a duration (e.g. 10s, 250ms)", name, arg);
     switch (opt) {
     case 'd':

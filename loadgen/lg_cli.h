@@ -89,8 +89,6 @@ enum { LG_CLI_OK = 0, LG_CLI_HELP = 1, LG_CLI_ERROR = -1 };
 int lg_cli_parse(int argc, char **argv, lg_opts *o, char *err, size_t errlen);
 void lg_cli_usage(FILE *out);
 
-/* "10s", "250ms", "1.5m", "100us", "2h"; a bare number is seconds. */
-int lg_parse_duration(const char *s, int64_t *ns);
 /* A wall-clock time: RFC 3339 ("2026-01-01T12:00:00Z", fractions and
  * +hh:mm offsets allowed), unix seconds ("1767268800", "1767268800.5"), or
  * "+DURATION" after now_ns. CLOCK_REALTIME ns into *at; 0 or -1. */

@@ -24,6 +24,7 @@
 #include "loadgen/lg_threshold.h"
 #include "loadgen/lg_worker.h"
 #include "reports/rp_write.h"
+#include "util/util_time.h"
 
 static lg_run *volatile g_run;
 static volatile sig_atomic_t g_signals;
@@ -160,8 +161,7 @@ static int wait_start(const lg_opts *o, char *err, size_t errlen)
     }
     if (now < at) {
         char when[40];
-        time_t t = (time_t)(at / 1000000000);
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+        util_time_iso8601(at / 1000000, false, when, sizeof when);
         char shard[48] = "";
         if (o->shard_count)
             snprintf(shard, sizeof shard, "shard %u/%u ", o->shard_index, o->shard_count);
@@ -423,8 +423,7 @@ int load_main(int argc, char **argv)
     }
 
     int64_t wall = wall_ns();
-    time_t wall_s = (time_t)(wall / 1000000000);
-    strftime(res->started_at, sizeof res->started_at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&wall_s));
+    util_time_iso8601(wall / 1000000, false, res->started_at, sizeof res->started_at);
     res->started_unix_s = (double)wall / 1e9;
     if (gethostname(res->host, sizeof res->host - 1) < 0)
         snprintf(res->host, sizeof res->host, "?");

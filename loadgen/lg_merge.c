@@ -11,6 +11,7 @@
 
 #include "loadgen/lg_threshold.h"
 #include "reports/rp_write.h"
+#include "util/util_file.h"
 
 #define MAX_FILE_BYTES (1u << 30)
 #define MAX_SPAN_S     (7 * 86400) /* shards further apart are not one load */
@@ -666,42 +667,6 @@ cJSON *lg_merge_json(const lg_merge *m)
     return j;
 }
 
-static char *read_file(const char *path, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open", path);
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 65536 + 1 > cap) {
-            cap = cap ? cap * 2 : 131072;
-            char *p = cap <= MAX_FILE_BYTES ? realloc(buf, cap) : NULL;
-            if (!p) {
-                snprintf(err, errlen, "%s: too large or out of memory", path);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = p;
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0) break;
-    }
-    int bad_read = ferror(f);
-    fclose(f);
-    if (bad_read) {
-        snprintf(err, errlen, "%s: read error", path);
-        free(buf);
-        return NULL;
-    }
-    buf[len] = 0;
-    return buf;
-}
-
 int lg_merge_run(int nfiles, char **files, const char *out_dir, const char *const *thresholds,
                  int n_thresholds, char *err, size_t errlen)
 {
@@ -713,7 +678,7 @@ int lg_merge_run(int nfiles, char **files, const char *out_dir, const char *cons
     int rc = 2;
     cJSON *j = NULL;
     for (int i = 0; i < nfiles; i++) {
-        char *text = read_file(files[i], err, errlen);
+        char *text = util_read_file(files[i], MAX_FILE_BYTES, NULL, err, errlen);
         if (!text) goto out;
         cJSON *rep = cJSON_Parse(text);
         free(text);

@@ -10,6 +10,8 @@
 
 #include "loadgen/lg_payload.h"
 #include "loadgen/lg_worker.h"
+#include "util/util_file.h"
+#include "util/util_parse.h"
 
 #define LG_BEHIND_NS 1000000 /* a send this late counts as behind schedule */
 
@@ -471,7 +473,7 @@ static int step_duration(const cJSON *v, int64_t *ns)
         *ns = (int64_t)(v->valuedouble * 1e9);
         return 0;
     }
-    return cJSON_IsString(v) ? lg_parse_duration(v->valuestring, ns) : -1;
+    return cJSON_IsString(v) ? util_parse_duration(v->valuestring, UTIL_NS_PER_S, ns) : -1;
 }
 
 static int parse_step(const cJSON *j, lg_step *st, size_t i, char *err, size_t errlen)
@@ -550,21 +552,8 @@ int lg_script_parse(const char *text, lg_script *s, char *err, size_t errlen)
 
 int lg_script_load(const char *path, lg_script *s, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open", path);
-        return -1;
-    }
-    char *buf = malloc(1 << 20);
-    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-    int big = buf && n == (1 << 20) - 1;
-    fclose(f);
-    if (!buf || big) {
-        free(buf);
-        snprintf(err, errlen, "%s: larger than 1 MiB", path);
-        return -1;
-    }
-    buf[n] = 0;
+    char *buf = util_read_file(path, 1 << 20, NULL, err, errlen);
+    if (!buf) return -1;
     char e[200];
     int rc = lg_script_parse(buf, s, e, sizeof e);
     free(buf);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/util_parse.h"
+
 enum { OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE };
 static const char *const OPS[] = {"<", "<=", ">", ">=", "==", "!="};
 
@@ -98,20 +100,24 @@ int lg_threshold_parse(const char *expr, lg_threshold *t, char *err, size_t errl
         snprintf(err, errlen, "threshold '%s': no number after the operator", expr);
         return -1;
     }
+    const char *number_end = end;
     while (isspace((unsigned char)*end)) end++;
     const char *unit = end;
     double mul = 1;
     if (m->kind == K_LATENCY) {
-        if (!*unit || !strcmp(unit, "ms"))
-            mul = 1e6;
-        else if (!strcmp(unit, "us"))
-            mul = 1e3;
-        else if (!strcmp(unit, "ns"))
-            mul = 1;
-        else if (!strcmp(unit, "s"))
-            mul = 1e9;
-        else
-            unit = NULL;
+        /* The number as written, then its unit ("20 ms" -> "20ms"): a duration
+         * whose bare number is in ms. */
+        char text[128];
+        int64_t ns;
+        int n = snprintf(text, sizeof text, "%.*s%s", (int)(number_end - p), p, unit);
+        if (n < 0 || (size_t)n >= sizeof text || util_parse_duration(text, UTIL_NS_PER_MS, &ns)) {
+            snprintf(err, errlen,
+                     "threshold '%s': '%s' is not a latency for %s (a non-negative number with "
+                     "ns, us, ms, s, m or h; ms when bare)",
+                     expr, p, t->metric);
+            return -1;
+        }
+        v = (double)ns;
     } else if (m->kind == K_RATE) {
         if (!strcmp(unit, "%"))
             mul = 0.01;
@@ -122,10 +128,7 @@ int lg_threshold_parse(const char *expr, lg_threshold *t, char *err, size_t errl
     }
     if (!unit) {
         snprintf(err, errlen, "threshold '%s': unit '%s' does not fit %s (%s)", expr, end,
-                 t->metric,
-                 m->kind == K_LATENCY ? "ns, us, ms or s"
-                 : m->kind == K_RATE  ? "a fraction, or %"
-                                      : "a plain number");
+                 t->metric, m->kind == K_RATE ? "a fraction, or %" : "a plain number");
         return -1;
     }
     t->value = v * mul;

@@ -1,7 +1,7 @@
 /* lg_threshold: pass/fail gates on a run, e.g. 'p99<20ms' 'error_rate<0.1%'
  * 'lost==0', so CI can refuse a deployment on them.
  *
- * Owns: parsing METRIC OP VALUE[UNIT] (ops < <= > >= == !=; units ns us ms s
+ * Owns: parsing METRIC OP VALUE[UNIT] (ops < <= > >= == !=; units ns us ms s m h
  * for latencies, bare latency numbers are ms; % for rates), the list of metrics
  * and their values in a result, and judging each. */
 #ifndef LG_THRESHOLD_H

@@ -1,6 +1,5 @@
 /* serve_main: the `wsprobe serve` command line (options, signals, the
  * closing summary). The server itself is serve_loop.c. */
-#include <errno.h>
 #include <getopt.h>
 #include <sched.h>
 #include <signal.h>
@@ -11,6 +10,7 @@
 #include "cli/commands.h"
 #include "net/net.h"
 #include "serve/serve.h"
+#include "util/util_parse.h"
 #include "ws/ws_http.h"
 
 static void usage(FILE *out)
@@ -38,7 +38,8 @@ static void usage(FILE *out)
             "  --quiet                no start-up line (the summary is still printed)\n"
             "  -h, --help             this text\n"
             "\n"
-            "BYTES take an optional K, M or G suffix (powers of 1024).\n"
+            "BYTES take an optional K, M or G suffix, or KiB, MiB, GiB: powers of 1024\n"
+            "(64K = 64KiB = 65536), as in wsprobe load.\n"
             "Exit status: 0 stopped by a signal, 1 could not start (port in use, bad\n"
             "certificate), 2 usage error.\n");
 }
@@ -49,30 +50,6 @@ static int usage_error(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\n(wsprobe serve --help for the options)\n");
     return 2;
-}
-
-/* Parses "123", "64K", "16M", "1G". -1 if malformed or out of [min, max]. */
-static int parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (*s < '0' || *s > '9') return -1;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno) return -1;
-    int shift = 0;
-    if (*end == 'k' || *end == 'K')
-        shift = 10;
-    else if (*end == 'm' || *end == 'M')
-        shift = 20;
-    else if (*end == 'g' || *end == 'G')
-        shift = 30;
-    if (shift) end++;
-    if (*end) return -1;
-    if (v > (max >> shift)) return -1;
-    v <<= shift;
-    if (v < min) return -1;
-    *out = v;
-    return 0;
 }
 
 static int default_threads(void)
@@ -139,22 +116,22 @@ static int parse_args(int argc, char **argv, serve_opts *o, bool *quiet)
             o->host = arg;
             break;
         case OPT_PORT:
-            if (parse_size(arg, 0, 65535, &v) < 0 || strpbrk(arg, "kKmMgG"))
+            if (util_parse_uint(arg, 0, 65535, &v) < 0)
                 return usage_error("--port '%s' is not a port number (0-65535)", arg);
             o->port = (uint16_t)v;
             break;
         case OPT_THREADS:
-            if (parse_size(arg, 1, 256, &v) < 0 || strpbrk(arg, "kKmMgG"))
+            if (util_parse_uint(arg, 1, 256, &v) < 0)
                 return usage_error("--threads '%s' is not a number from 1 to 256", arg);
             o->threads = (int)v;
             break;
         case OPT_MAX_MESSAGE:
-            if (parse_size(arg, 1, (uint64_t)1 << 40, &v) < 0)
+            if (util_parse_size(arg, 1, (uint64_t)1 << 40, &v) < 0)
                 return usage_error("--max-message '%s' is not a size (e.g. 1048576, 64M)", arg);
             o->max_message = v;
             break;
         case OPT_MAX_FRAME:
-            if (parse_size(arg, 1, (uint64_t)1 << 40, &v) < 0)
+            if (util_parse_size(arg, 1, (uint64_t)1 << 40, &v) < 0)
                 return usage_error("--max-frame '%s' is not a size (e.g. 65536, 16M)", arg);
             o->max_frame = v;
             max_frame_set = true;
@@ -176,7 +153,7 @@ static int parse_args(int argc, char **argv, serve_opts *o, bool *quiet)
             o->tls_key = arg;
             break;
         case OPT_HS_TIMEOUT:
-            if (parse_size(arg, 1, 3600, &v) < 0 || strpbrk(arg, "kKmMgG"))
+            if (util_parse_uint(arg, 1, 3600, &v) < 0)
                 return usage_error("--handshake-timeout '%s' is not a number of seconds (1-3600)",
                                    arg);
             o->handshake_timeout_ms = (int)v * 1000;
