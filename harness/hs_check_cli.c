@@ -24,6 +24,8 @@
 #include "harness/hs_wire.h"
 #include "reports/rp_write.h"
 #include "net/net.h"
+#include "util/util_file.h"
+#include "util/util_parse.h"
 #include "ws/ws_url.h"
 
 #define DEFAULT_URL      "ws://127.0.0.1:9001/"
@@ -62,7 +64,7 @@ static void check_usage(FILE *out)
         "  --exclude P,...        skip these cases\n"
         "  --quick                skip cases tagged slow (9.x)\n"
         "  -j, --jobs N           parallel connections (default %d)\n"
-        "  --timeout S            default time limit per case in seconds (default %.0f)\n"
+        "  --timeout T            default time limit per case: 5, 2.5s, 500ms (default %.0fs)\n"
         "  --header 'K: V'        extra request header (repeatable)\n"
         "  --origin O             send Origin: O\n"
         "  --subprotocol P        offer Sec-WebSocket-Protocol: P\n"
@@ -176,31 +178,12 @@ static int add_json_patterns(hs_patterns *ps, const cJSON *a, const char *what, 
     return 0;
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, len = 0;
-    char *b = malloc(cap);
-    size_t r;
-    while (b && (r = fread(b + len, 1, cap - len - 1, f)) > 0) {
-        len += r;
-        if (len + 1 == cap) {
-            char *n = cap < (16u << 20) ? realloc(b, cap *= 2) : NULL;
-            if (!n) free(b);
-            b = n;
-        }
-    }
-    fclose(f);
-    if (b) b[len] = 0;
-    return b;
-}
-
 static int load_config(check_opts *o, bool url_given)
 {
-    char *text = read_file(o->config);
+    char why[300];
+    char *text = util_read_file(o->config, 16u << 20, NULL, why, sizeof why);
     if (!text) {
-        fprintf(stderr, "wsprobe: cannot read config %s\n", o->config);
+        fprintf(stderr, "wsprobe: --config %s\n", why);
         return -1;
     }
     cJSON *root = cJSON_Parse(text);
@@ -566,6 +549,7 @@ static int check_parse(check_opts *o, int argc, char **argv, const char **url)
 {
     int c;
     double d;
+    int64_t ns;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":j:vh", check_long, NULL)) != -1) {
@@ -587,12 +571,14 @@ static int check_parse(check_opts *o, int argc, char **argv, const char **url)
             o->jobs = (int)d;
             break;
         case OPT_TIMEOUT:
-            if (parse_number(optarg, 0.01, 3600, &d)) {
-                fprintf(stderr, "wsprobe: --timeout wants seconds (0.01..3600), got '%s'\n",
+            if (util_parse_duration(optarg, UTIL_NS_PER_S, &ns) || ns < 10 * UTIL_NS_PER_MS ||
+                ns > 3600 * UTIL_NS_PER_S) {
+                fprintf(stderr,
+                        "wsprobe: --timeout wants 10ms..3600s (seconds when bare), got '%s'\n",
                         optarg);
                 return -1;
             }
-            o->timeout_s = d;
+            o->timeout_s = (double)ns / 1e9;
             break;
         case OPT_HEADER:
             if (!strchr(optarg, ':') || strpbrk(optarg, "\r\n") || optarg[0] == ':') {

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "cli/version.h"
 #include "harness/hs_wire.h"
+#include "util/util_time.h"
 #include "ws/ws_frame.h"
 
 /* Bytes -> a string cJSON can carry as is: valid UTF-8 stays (cJSON escapes
@@ -35,15 +35,6 @@ static void add_strings(cJSON *o, const char *name, const char *const *v, size_t
         cJSON_AddItemToArray(a, cJSON_CreateString(s ? s : ""));
         free(s);
     }
-}
-
-static void iso_time(int64_t unix_ms, char *out, size_t cap)
-{
-    time_t t = (time_t)(unix_ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t n = strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, cap - n, ".%03dZ", (int)(unix_ms % 1000));
 }
 
 static cJSON *wire_json(const hs_wire *w)
@@ -140,7 +131,7 @@ char *hs_report_json_string(const hs_report_info *info, const hs_case *const *ca
         add_safe(root, "agent", agent, strlen(agent));
     else
         cJSON_AddNullToObject(root, "agent");
-    iso_time(info->start_unix_ms, when, sizeof when);
+    util_time_iso8601(info->start_unix_ms, true, when, sizeof when);
     cJSON_AddStringToObject(root, "started", when);
     cJSON_AddNumberToObject(root, "duration_ms", (double)info->duration_ms);
     cJSON_AddNumberToObject(root, "exit_status", info->exit_status);

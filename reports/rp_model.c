@@ -2,11 +2,12 @@
 #include "reports/rp_model.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/util_file.h"
 
 static const char *const verdict_names[RP_VERDICT_COUNT] = {"OK", "NON-STRICT", "INFORMATIONAL",
                                                             "UNIMPLEMENTED", "FAILED"};
@@ -398,36 +399,9 @@ int rp_report_parse(rp_report *r, const char *text, size_t len, const char *name
 int rp_report_load(rp_report *r, const char *path, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    const size_t limit = (size_t)1 << 30;
-    while (buf) {
-        if (n == cap) {
-            char *p = cap < limit ? realloc(buf, cap * 2) : NULL;
-            if (!p) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = p;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    int rerr = ferror(f);
-    fclose(f);
-    if (!buf || rerr) {
-        snprintf(err, errlen, "%s: %s", path, buf ? "read error" : "too large or out of memory");
-        free(buf);
-        return -1;
-    }
+    size_t n;
+    char *buf = util_read_file(path, (size_t)1 << 30, &n, err, errlen);
+    if (!buf) return -1;
     int rc = rp_report_parse(r, buf, n, path, err, errlen);
     free(buf);
     return rc;
