@@ -6,8 +6,9 @@
 #include <string.h>
 
 #include "net/net.h"
+#include "reports/rp_escape.h"
+#include "reports/rp_str.h"
 #include "ws/ws_frame.h"
-#include "ws/ws_utf8.h"
 
 void hs_wire_init(hs_wire *w, int64_t t0_ns)
 {
@@ -108,58 +109,21 @@ void hs_wire_response(hs_wire *w, const char *p, size_t n)
     keep_raw(&w->response, &w->response_len, &w->response_cut, p, n);
 }
 
-/* Length of the valid UTF-8 sequence at p (n bytes left); 0 when the bytes
- * there are not one (the validator in ws/ decides). */
-static size_t utf8_seq(const uint8_t *p, size_t n)
+/* The escaped form of the character (or invalid byte) at p into tmp; sets
+ * *tl to its length and returns the input bytes it took. */
+static size_t escape_one(int mode, const uint8_t *p, size_t n, char tmp[RP_TERM_CHAR_MAX],
+                         size_t *tl)
 {
-    uint8_t c = p[0];
-    size_t len = c < 0x80                 ? 1
-                 : c >= 0xc2 && c <= 0xdf ? 2
-                 : c >= 0xe0 && c <= 0xef ? 3
-                 : c >= 0xf0 && c <= 0xf4 ? 4
-                                          : 0;
-    if (len == 0 || len > n) return 0;
-    return len == 1 || ws_utf8_valid(p, len) ? len : 0;
-}
-
-/* Characters a terminal must not receive as they are, beyond C0 and DEL. */
-static bool term_unsafe(const uint8_t *p, size_t len)
-{
-    if (len == 2) return p[0] == 0xc2 && p[1] < 0xa0; /* C1 controls */
-    if (len != 3 || p[0] != 0xe2) return false;
-    return (p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
-           (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9);
-}
-
-/* The escaped form of one character (len bytes at p, len 0: an invalid byte)
- * into tmp; returns its length. */
-static size_t escape_one(int mode, const uint8_t *p, size_t len, char *tmp, size_t cap)
-{
-    if (len == 0) return (size_t)snprintf(tmp, cap, "\\x%02x", p[0]);
-    if (mode == HS_ESC_JSON) {
-        if (len == 1 && p[0] == 0) return (size_t)snprintf(tmp, cap, "\\x00");
-        memcpy(tmp, p, len);
-        return len;
-    }
-    if (len > 1) {
-        if (!term_unsafe(p, len)) {
-            memcpy(tmp, p, len);
-            return len;
-        }
-        size_t o = 0;
-        for (size_t i = 0; i < len; i++) o += (size_t)snprintf(tmp + o, cap - o, "\\x%02x", p[i]);
-        return o;
-    }
-    uint8_t c = p[0];
-    if (c == '\\' || c == '"') return (size_t)snprintf(tmp, cap, "\\%c", c);
-    if (c == '\n') return (size_t)snprintf(tmp, cap, "\\n");
-    if (c == '\r') return (size_t)snprintf(tmp, cap, "\\r");
-    if (c == '\t') return (size_t)snprintf(tmp, cap, "\\t");
-    if (c >= 0x20 && c < 0x7f) {
-        tmp[0] = (char)c;
+    if (mode == HS_ESC_TERM) return rp_term_char(p, n, RP_TERM_QUOTED, tmp, tl);
+    uint32_t cp;
+    size_t len = rp_utf8_next(p, n, &cp);
+    if (len == 0 || cp == 0) {
+        *tl = (size_t)snprintf(tmp, RP_TERM_CHAR_MAX, "\\x%02x", p[0]);
         return 1;
     }
-    return (size_t)snprintf(tmp, cap, "\\x%02x", c);
+    memcpy(tmp, p, len);
+    *tl = len;
+    return len;
 }
 
 char *hs_escape_as(int mode, const uint8_t *p, size_t n, char *out, size_t cap)
@@ -167,16 +131,16 @@ char *hs_escape_as(int mode, const uint8_t *p, size_t n, char *out, size_t cap)
     size_t o = 0;
     if (cap == 0) return out;
     for (size_t i = 0; i < n;) {
-        char tmp[16];
-        size_t len = utf8_seq(p + i, n - i);
-        size_t tl = escape_one(mode, p + i, len, tmp, sizeof tmp);
+        char tmp[RP_TERM_CHAR_MAX];
+        size_t tl;
+        size_t len = escape_one(mode, p + i, n - i, tmp, &tl);
         if (o + tl + 4 > cap) {
             if (o + 4 <= cap) memcpy(out + o, "...", 3), o += 3;
             break;
         }
         memcpy(out + o, tmp, tl);
         o += tl;
-        i += len ? len : 1;
+        i += len;
     }
     out[o] = 0;
     return out;
@@ -197,13 +161,15 @@ char *hs_escape_dup(int mode, const uint8_t *p, size_t n)
 
 char *hs_hex(const uint8_t *p, size_t n, char *out, size_t cap)
 {
-    size_t o = 0;
     if (cap == 0) return out;
-    for (size_t i = 0; i < n && o + 4 <= cap; i++) {
-        snprintf(out + o, cap - o, i ? " %02x" : "%02x", p[i]);
-        o += i ? 3 : 2;
-    }
-    out[o < cap ? o : cap - 1] = 0;
+    /* "xx" per byte with a space between, and " \u2026" (4 bytes) when cut */
+    size_t max = n * 3 <= cap ? n : (cap >= 4 ? (cap - 4) / 3 : 0);
+    rp_str s = {0};
+    rp_hex(&s, p, n, max);
+    size_t k = s.p && !s.oom && s.n < cap ? s.n : 0;
+    if (k) memcpy(out, s.p, k);
+    out[k] = 0;
+    rp_str_free(&s);
     return out;
 }
 

@@ -57,12 +57,11 @@ void hs_wire_print(const hs_wire *w, FILE *out, const char *indent);
 void hs_wire_entry_text(const hs_wire_entry *e, char *out, size_t cap);
 
 /* The one escaper for bytes a server (or a case file) supplied.
- * HS_ESC_TERM, for a terminal and for text built into reasons: valid UTF-8
- * stays as it is ("RFC 7692 §7.2" prints as itself); \\ and \" are
- * escaped, \n \r \t written as such, and every other C0 control, DEL, C1
- * control (U+0080..U+009F), bidirectional override (U+202A..U+202E,
- * U+2066..U+2069, which could reorder what the reader sees) and every byte
- * that is not part of a valid UTF-8 sequence becomes \xNN per byte.
+ * HS_ESC_TERM, for a terminal and for text built into reasons: the one
+ * terminal form of reports/rp_escape.h (rp_term_char, quoted: " becomes \"):
+ * valid UTF-8 stays as it is ("RFC 7692 §7.2" prints as itself), \n \r \t
+ * are written as such, other C0 controls and DEL become \xNN, C1 and
+ * bidirectional controls \u{85}, and each invalid byte \xNN.
  * HS_ESC_JSON, for report.json strings that cJSON escapes itself: valid UTF-8
  * (controls included) stays; invalid bytes and NUL become \xNN text, so the
  * document is always valid UTF-8. */

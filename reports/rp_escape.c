@@ -2,6 +2,7 @@
 #include "reports/rp_escape.h"
 
 #include <stdio.h>
+#include <string.h>
 
 size_t rp_utf8_next(const uint8_t *p, size_t n, uint32_t *cp)
 {
@@ -100,26 +101,52 @@ static int is_bidi_control(uint32_t cp)
            cp == 0x200f || cp == 0x061c;
 }
 
+static size_t put_hex(char *out, uint8_t b)
+{
+    return (size_t)snprintf(out, RP_TERM_CHAR_MAX, "\\x%02x", b);
+}
+
+size_t rp_term_char(const uint8_t *p, size_t n, int flags, char out[RP_TERM_CHAR_MAX],
+                    size_t *out_len)
+{
+    uint32_t cp;
+    size_t len = rp_utf8_next(p, n, &cp);
+    if (len == 0) {
+        *out_len = put_hex(out, p[0]);
+        return 1;
+    }
+    const char *named = NULL;
+    if (cp == '\\')
+        named = "\\\\";
+    else if (cp == '"' && (flags & RP_TERM_QUOTED))
+        named = "\\\"";
+    else if ((cp == '\n' || cp == '\t') && (flags & RP_TERM_KEEP_NEWLINES))
+        named = cp == '\n' ? "\n" : "\t";
+    else if (cp == '\n' || cp == '\r' || cp == '\t')
+        named = cp == '\n' ? "\\n" : cp == '\r' ? "\\r" : "\\t";
+    if (named) {
+        *out_len = strlen(named);
+        memcpy(out, named, *out_len);
+    } else if (cp < 0x20 || cp == 0x7f) {
+        *out_len = put_hex(out, p[0]);
+    } else if ((cp >= 0x80 && cp < 0xa0) || is_bidi_control(cp)) {
+        *out_len = (size_t)snprintf(out, RP_TERM_CHAR_MAX, "\\u{%X}", (unsigned)cp);
+    } else {
+        memcpy(out, p, len);
+        *out_len = len;
+    }
+    return len;
+}
+
 void rp_esc_term(rp_str *o, const char *s, size_t n, int keep_newlines)
 {
     const uint8_t *p = (const uint8_t *)s;
-    size_t i = 0;
-    while (i < n) {
-        uint32_t cp;
-        size_t len = rp_utf8_next(p + i, n - i, &cp);
-        if (len == 0) {
-            hexbyte(o, p[i++]);
-            continue;
-        }
-        if (keep_newlines && (cp == '\n' || cp == '\t'))
-            rp_str_addc(o, (char)cp);
-        else if (cp < 0x20 || cp == 0x7f)
-            hexbyte(o, (uint8_t)cp);
-        else if ((cp >= 0x80 && cp < 0xa0) || is_bidi_control(cp))
-            rp_str_addf(o, "\\u{%X}", (unsigned)cp);
-        else
-            rp_str_add(o, s + i, len);
-        i += len;
+    int flags = keep_newlines ? RP_TERM_KEEP_NEWLINES : 0;
+    for (size_t i = 0; i < n;) {
+        char c[RP_TERM_CHAR_MAX];
+        size_t cl;
+        i += rp_term_char(p + i, n - i, flags, c, &cl);
+        rp_str_add(o, c, cl);
     }
 }
 

@@ -29,9 +29,25 @@ void rp_esc_html(rp_str *o, const char *p, size_t n);
  * references (kept through attribute normalisation), and U+FFFE/U+FFFF (not
  * XML characters) as \u{FFFE}. */
 void rp_esc_xml(rp_str *o, const char *p, size_t n);
-/* A terminal: C0 controls (ESC included), DEL and C1 controls become \xNN or
- * \u{...}, and so do the bidirectional overrides (U+202A-202E, U+2066-2069)
- * that could reorder what the reader sees. \n and \t stay when keep_newlines. */
+/* A terminal, the one form every terminal output of wsprobe uses (reports
+ * and the harness's reasons and wire logs alike): valid UTF-8 stays as it
+ * is; a backslash is doubled; newline, CR and tab become \n \r \t; every
+ * other C0 control (ESC included) and DEL become \xNN; C1 controls
+ * (U+0080-009F) and the bidirectional controls that could reorder what the
+ * reader sees (U+202A-202E, U+2066-2069, U+200E, U+200F, U+061C) become
+ * \u{85}-style code points; each byte that is not part of valid UTF-8
+ * becomes \xNN. */
+enum {
+    RP_TERM_KEEP_NEWLINES = 1, /* \n and \t pass through as they are */
+    RP_TERM_QUOTED = 2         /* for text inside "...": " becomes \" */
+};
+#define RP_TERM_CHAR_MAX 16 /* the longest escaped character, NUL included */
+/* One character (or one invalid byte) at p, n > 0 bytes left, in the terminal
+ * form into out (*out_len bytes, not NUL-terminated). Returns the number of
+ * input bytes it took (at least 1). */
+size_t rp_term_char(const uint8_t *p, size_t n, int flags, char out[RP_TERM_CHAR_MAX],
+                    size_t *out_len);
+/* The terminal form of p, flags RP_TERM_KEEP_NEWLINES when keep_newlines. */
 void rp_esc_term(rp_str *o, const char *p, size_t n, int keep_newlines);
 /* JSON text (as cJSON prints it) made safe inside <script>...</script>: every
  * < > & becomes \u003c \u003e \u0026 and U+2028/U+2029 become \u2028 \u2029.

@@ -21,6 +21,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness_util import WSPROBE, Results, free_port  # noqa: E402
 
 EVIL = b"\x1b[2J\x1b]0;pwned\x07\x07"
+# A C1 CSI (U+009B, valid UTF-8) and a right-to-left override (U+202E): in
+# the close reason and the message they are shown as \u{9B} and \u{202E}, the
+# one terminal form the harness and the reports share.
+EVIL_C1 = b"\xc2\x9b2J\xe2\x80\xae"
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
@@ -67,14 +71,14 @@ def handle(conn, mode):
         if mode == "close-reason":
             upgrade(conn, head)
             conn.recv(65536)  # whatever the client sends first
-            conn.sendall(frame(0x8, b"\x03\xe8" + b"bye " + EVIL))
+            conn.sendall(frame(0x8, b"\x03\xe8" + b"bye " + EVIL_C1 + EVIL))
             conn.recv(65536)
         elif mode == "message":
             upgrade(conn, head)
             for _ in range(50):
                 if not conn.recv(65536):
                     break
-                conn.sendall(frame(0x1, b"echo? " + EVIL))
+                conn.sendall(frame(0x1, b"echo? " + EVIL_C1 + EVIL))
         elif mode == "server-header":
             upgrade(conn, head, b"Server: evil " + EVIL + b"\r\n")
             conn.recv(65536)
@@ -128,8 +132,11 @@ def run(argv, timeout=60):
     return p.returncode, p.stdout + p.stderr
 
 
-def clean(out):
+def clean(out, c1=True):
     bad = [hex(b) for b in (0x1B, 0x07) if b in out]
+    # report.json keeps valid UTF-8 as it is (JSON strings carry it safely)
+    if c1:
+        bad += [repr(s) for s in (b"\xc2\x9b", b"\xe2\x80\xae") if s in out]
     return not bad, f"raw {', '.join(bad)} in output: {out[:600]!r}"
 
 
@@ -152,9 +159,12 @@ def main():
             if mode in SHOWN:
                 r.check(f"check vs {mode}: the server's bytes are shown escaped", b"\\x1b[2J" in out,
                         out[-600:])
+            if mode in ("close-reason", "message"):
+                r.check(f"check vs {mode}: C1 and bidi controls shown as \\u{{9B}} \\u{{202E}}",
+                        b"\\u{9B}2J\\u{202E}" in out, out[-600:])
             path = os.path.join(rep, "report.json")
             if os.path.exists(path):
-                ok, why = clean(open(path, "rb").read())
+                ok, why = clean(open(path, "rb").read(), c1=False)
                 r.check(f"check vs {mode}: no raw ESC/BEL in report.json", ok, why)
             rc, out = run([WSPROBE, "load", url, "-c", "2", "-t", "1", "-d", "1s",
                            "--no-progress"])

@@ -15,6 +15,7 @@
 #include "harness/hs_report_json.h"
 #include "harness/hs_run.h"
 #include "harness/hs_wire.h"
+#include "reports/rp_escape.h"
 #include "ws/ws_utf8.h"
 
 static const char *term(const char *s)
@@ -45,14 +46,23 @@ static void test_controls_escaped_on_terminal(void **state)
     assert_string_equal(term("\033[31mred"), "\\x1b[31mred");
     assert_string_equal(term("a\nb\tc\r\"\\"), "a\\nb\\tc\\r\\\"\\\\");
     assert_string_equal(term("del\x7f"), "del\\x7f");
-    /* C1: U+0085 NEL and U+009B CSI, valid UTF-8 but controls */
-    assert_string_equal(term("x\xc2\x85y\xc2\x9b"), "x\\xc2\\x85y\\xc2\\x9b");
+    /* C1: U+0085 NEL and U+009B CSI, valid UTF-8 but controls: the same
+     * \u{..} form as the reports' terminal output (rp_term_char) */
+    assert_string_equal(term("x\xc2\x85y\xc2\x9b"), "x\\u{85}y\\u{9B}");
     /* U+00A0 is the first character after C1: kept */
     assert_string_equal(term("\xc2\xa0"), "\xc2\xa0");
-    /* bidirectional overrides U+202E and U+2066 */
+    /* bidirectional overrides U+202E and U+2066, and the RLM mark U+200F */
     assert_string_equal(term("a\xe2\x80\xae"
-                             "b\xe2\x81\xa6"),
-                        "a\\xe2\\x80\\xaeb\\xe2\\x81\\xa6");
+                             "b\xe2\x81\xa6"
+                             "c\xe2\x80\x8f"),
+                        "a\\u{202E}b\\u{2066}c\\u{200F}");
+    /* the same bytes through the reports' escaper give the same text */
+    const char mixed[] = "x\xc2\x85\xe2\x80\xae\033\xff\\\n";
+    rp_str o = {0};
+    rp_esc_term(&o, mixed, sizeof mixed - 1, 0);
+    assert_non_null(o.p);
+    assert_string_equal(o.p, term(mixed));
+    rp_str_free(&o);
 }
 
 static void test_invalid_bytes_escaped(void **state)

@@ -87,8 +87,12 @@ static void test_term(void **state)
 {
     (void)state;
     EXPECT(term0, "\x1b]0;title\x07\x1b[2J", "\\x1b]0;title\\x07\\x1b[2J");
-    EXPECT(term0, "a\nb", "a\\x0ab");
-    EXPECT(term1, "a\nb\tc\r", "a\nb\tc\\x0d");
+    /* one terminal form with the harness (rp_term_char): \n \r \t named,
+     * a backslash doubled so a server cannot fake an escape */
+    EXPECT(term0, "a\nb\r\t", "a\\nb\\r\\t");
+    EXPECT(term1, "a\nb\tc\r", "a\nb\tc\\r");
+    EXPECT(term0, "\\x1b \"q\"", "\\\\x1b \"q\"");
+    EXPECT(term0, "\xe2\x80\x8f\xd8\x9c", "\\u{200F}\\u{61C}");
     /* C1 CSI (U+009B) and the bidi overrides that reorder what is shown */
     EXPECT(term0,
            "\xc2\x9b"
