@@ -1,10 +1,12 @@
 /* hs_load: reading case files into the catalogue.
  *
- * Owns: parsing the case files (cases/NN-name.json) with cJSON into hs_case structures, expanding
- * families (params, matrix, {var} substitution), validating every field, and
- * saying exactly where a file is wrong ("cases/01-framing.json: case 1.1.3:
- * steps[0].send.op: unknown opcode name 'txt'"). Also where the built-in
- * catalogue lives relative to the binary. */
+ * Owns: reading case files (cases/NN-name.json: one file, a string, or every
+ * .json of a directory) into hs_case structures, the checks on the catalogue
+ * as a whole (unique ids), and where the built-in catalogue lives relative
+ * to the binary. Errors say exactly where a file is wrong
+ * ("cases/01-framing.json: case 1.1.3: steps[0].send.op: unknown opcode name
+ * 'txt'"). The parsing itself is in the hs_ld_* modules (hs_ld.h: shared
+ * field checks; payload, step, expect, case, family). */
 #ifndef HS_LOAD_H
 #define HS_LOAD_H
 
