@@ -106,6 +106,11 @@ static void pattern_free(hs_pattern *p)
     free(p->headers);
     for (size_t i = 0; i < p->n_absent; i++) free(p->absent[i]);
     free(p->absent);
+    for (size_t i = 0; i < p->n_ext_params; i++) {
+        free(p->ext_params[i].name);
+        free(p->ext_params[i].want);
+    }
+    free(p->ext_params);
 }
 
 static void send_free(hs_send *s)

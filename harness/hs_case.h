@@ -118,6 +118,13 @@ typedef struct hs_header_match {
     char *token; /* "*" for any value */
 } hs_header_match;
 
+/* A parameter of the extensions the response accepted (any extension in any
+ * Sec-WebSocket-Extensions header). */
+typedef struct hs_ext_param_match {
+    char *name;
+    char *want; /* "absent", "present", or the value it must have */
+} hs_ext_param_match;
+
 typedef struct hs_pattern {
     int kind;
     /* ECHO: how many echoes in a row ({"echo": N}); kept as a count, never
@@ -145,6 +152,8 @@ typedef struct hs_pattern {
     size_t n_headers;
     char **absent;
     size_t n_absent;
+    hs_ext_param_match *ext_params;
+    size_t n_ext_params;
 } hs_pattern;
 
 typedef struct hs_alt {

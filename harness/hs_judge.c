@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "harness/hs_wire.h"
+#include "ws/ws_ext.h"
 #include "ws/ws_frame.h"
 
 uint64_t hs_hash(uint64_t h, const uint8_t *p, size_t n)
@@ -74,6 +75,32 @@ static bool header_has(const ws_http_head *h, const char *name, const char *toke
     }
 }
 
+/* Does the response's extension list satisfy m? A list that does not parse
+ * satisfies nothing: the handshake check reports it. */
+static bool ext_param_matches(const ws_http_head *h, const hs_ext_param_match *m)
+{
+    bool found = false;
+    const char *value = NULL; /* NULL: the parameter has no value */
+    size_t value_len = 0;
+    const ws_http_header *hd;
+    for (size_t k = 0; !found && (hd = ws_http_find(h, "Sec-WebSocket-Extensions", k)); k++) {
+        ws_ext e[8];
+        size_t n = 0;
+        if (ws_ext_parse(hd->value, hd->value_len, e, 8, &n) != 0) return false;
+        for (size_t i = 0; i < n && !found; i++)
+            for (size_t j = 0; j < e[i].n_params && !found; j++) {
+                if (!ws_ext_param_is(&e[i].params[j], m->name)) continue;
+                found = true;
+                value = e[i].params[j].value; /* points into the header, not into e */
+                value_len = e[i].params[j].value_len;
+            }
+    }
+    if (!strcmp(m->want, "absent")) return !found;
+    if (!strcmp(m->want, "present")) return found;
+    size_t wl = strlen(m->want);
+    return found && value && value_len == wl && !memcmp(value, m->want, wl);
+}
+
 static bool response_matches(const hs_pattern *p, const hs_event *ev)
 {
     int st = ev->head ? ev->head->status : 0;
@@ -88,6 +115,8 @@ static bool response_matches(const hs_pattern *p, const hs_event *ev)
             return false;
     for (size_t i = 0; i < p->n_absent; i++)
         if (ev->head && ws_http_find(ev->head, p->absent[i], 0)) return false;
+    for (size_t i = 0; i < p->n_ext_params; i++)
+        if (!ev->head || !ext_param_matches(ev->head, &p->ext_params[i])) return false;
     return true;
 }
 
@@ -208,6 +237,13 @@ void hs_describe_pattern(const hs_pattern *p, const hs_sent *echo_of, char *out,
         for (size_t i = 0; i < p->n_headers; i++)
             cat(out, cap, " with %s: %s", p->headers[i].name, p->headers[i].token);
         for (size_t i = 0; i < p->n_absent; i++) cat(out, cap, " without %s", p->absent[i]);
+        for (size_t i = 0; i < p->n_ext_params; i++) {
+            const hs_ext_param_match *m = &p->ext_params[i];
+            if (!strcmp(m->want, "absent") || !strcmp(m->want, "present"))
+                cat(out, cap, " with extension parameter %s %s", m->name, m->want);
+            else
+                cat(out, cap, " with extension parameter %s=%s", m->name, m->want);
+        }
         return;
     }
 }

@@ -66,9 +66,39 @@ static int parse_message_pat(hs_ld *l, const cJSON *v, hs_pattern *p, const char
     return 0;
 }
 
+/* {"name": "absent" | "present" | "value"}; a number is its decimal text. */
+static int parse_ext_params(hs_ld *l, const cJSON *x, hs_pattern *p, const char *where)
+{
+    char w[320];
+    snprintf(w, sizeof w, "%s.extension_params", where);
+    if (!cJSON_IsObject(x) || !x->child)
+        return hs_ld_fail(l, w, "must be an object of name: \"absent\", \"present\" or a value");
+    p->ext_params = calloc((size_t)cJSON_GetArraySize(x), sizeof *p->ext_params);
+    if (!p->ext_params) return hs_ld_fail(l, w, "out of memory");
+    for (const cJSON *c = x->child; c; c = c->next) {
+        char num[24];
+        const char *want = cJSON_IsString(c) ? c->valuestring : NULL;
+        uint64_t n;
+        if (!want && cJSON_IsNumber(c)) {
+            char wn[400];
+            snprintf(wn, sizeof wn, "%s.%s", w, c->string);
+            if (hs_ld_u64(l, c, UINT32_MAX, &n, wn)) return -1;
+            snprintf(num, sizeof num, "%llu", (unsigned long long)n);
+            want = num;
+        }
+        if (!want || !*want || !*c->string)
+            return hs_ld_fail(l, w, "'%s' must be \"absent\", \"present\" or a value", c->string);
+        hs_ext_param_match *m = &p->ext_params[p->n_ext_params++];
+        m->name = strdup(c->string);
+        m->want = strdup(want);
+        if (!m->name || !m->want) return hs_ld_fail(l, w, "out of memory");
+    }
+    return 0;
+}
+
 static int parse_response_pat(hs_ld *l, const cJSON *v, hs_pattern *p, const char *where)
 {
-    static const char *const keys[] = {"status", "headers", "absent", NULL};
+    static const char *const keys[] = {"status", "headers", "absent", "extension_params", NULL};
     if (hs_ld_check_keys(l, v, keys, where)) return -1;
     const cJSON *x;
     char w[320];
@@ -113,6 +143,8 @@ static int parse_response_pat(hs_ld *l, const cJSON *v, hs_pattern *p, const cha
             p->absent[p->n_absent++] = strdup(c->valuestring);
         }
     }
+    if ((x = cJSON_GetObjectItemCaseSensitive(v, "extension_params")))
+        return parse_ext_params(l, x, p, where);
     return 0;
 }
 

@@ -328,6 +328,100 @@ static void test_response_headers(void **state)
     }
 }
 
+/* The verdict of one response pattern (JSON) against the response text. */
+static int response_verdict(const char *pattern, const char *response, char *reason, size_t cap)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", response);
+    ws_http_header hdrs[16];
+    ws_http_head head = {.headers = hdrs, .max_headers = 16};
+    assert_true(ws_http_parse_response(buf, strlen(buf), &head, 0) > 0);
+    hs_event ev = {.kind = HS_EV_RESPONSE, .head = &head};
+    char json[1024], err[512] = "";
+    hs_catalogue_free(&cat);
+    snprintf(json, sizeof json,
+             "{\"section\": \"t\", \"title\": \"t\", \"cases\": [{\"id\": \"x\", \"title\": "
+             "\"t\", \"rfc\": \"r\", \"steps\": [{\"handshake\": {}}, {\"expect\": {\"response\": "
+             "%s}}]}]}",
+             pattern);
+    if (hs_load_string(&cat, json, "t.json", err, sizeof err) != 0) fail_msg("%s", err);
+    hs_match m;
+    hs_match_init(&m, &cat.cases[0].steps[1].expect, NULL, 0);
+    assert_true(hs_match_feed(&m, &ev));
+    int v = m.verdict;
+    snprintf(reason, cap, "%s", m.reason);
+    hs_match_free(&m);
+    return v;
+}
+
+static void test_response_extension_params(void **state)
+{
+    (void)state;
+    const char *bits10 = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                         "Sec-WebSocket-Extensions: permessage-deflate; "
+                         "client_max_window_bits=10; server_no_context_takeover\r\n\r\n";
+    const char *quoted = "HTTP/1.1 101 OK\r\nSec-WebSocket-Extensions: permessage-deflate; "
+                         "client_max_window_bits=\"12\"\r\n\r\n";
+    const char *plain = "HTTP/1.1 101 OK\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
+    const char *none = "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\n\r\n";
+    const char *broken = "HTTP/1.1 101 OK\r\nSec-WebSocket-Extensions: ;;=\r\n\r\n";
+    struct {
+        const char *params;
+        const char *response;
+        int verdict;
+    } t[] = {
+        {"{\"client_max_window_bits\": \"10\"}", bits10, HS_OK},
+        {"{\"client_max_window_bits\": 10}", bits10, HS_OK},
+        {"{\"client_max_window_bits\": \"9\"}", bits10, HS_FAILED},
+        {"{\"client_max_window_bits\": \"present\"}", bits10, HS_OK},
+        {"{\"client_max_window_bits\": \"absent\"}", bits10, HS_FAILED},
+        {"{\"server_no_context_takeover\": \"present\"}", bits10, HS_OK},
+        /* a parameter without a value has no value to equal */
+        {"{\"server_no_context_takeover\": \"1\"}", bits10, HS_FAILED},
+        {"{\"client_max_window_bits\": 12}", quoted, HS_OK},
+        {"{\"client_max_window_bits\": \"absent\"}", plain, HS_OK},
+        {"{\"client_max_window_bits\": \"present\"}", plain, HS_FAILED},
+        {"{\"client_max_window_bits\": \"absent\"}", none, HS_OK},
+        {"{\"client_max_window_bits\": \"present\"}", none, HS_FAILED},
+        /* an extension list that does not parse satisfies nothing */
+        {"{\"client_max_window_bits\": \"absent\"}", broken, HS_FAILED},
+        /* every parameter listed must hold */
+        {"{\"client_max_window_bits\": \"10\", \"server_max_window_bits\": \"present\"}", bits10,
+         HS_FAILED},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char pattern[256], reason[512];
+        snprintf(pattern, sizeof pattern, "{\"status\": 101, \"extension_params\": %s}",
+                 t[i].params);
+        int v = response_verdict(pattern, t[i].response, reason, sizeof reason);
+        if (v != t[i].verdict)
+            fail_msg("%s (case %zu): verdict %d (%s)", t[i].params, i, v, reason);
+    }
+    /* the expectation says what it wanted */
+    char reason[512];
+    assert_int_equal(response_verdict("{\"extension_params\": {\"client_max_window_bits\": \"9\"}}",
+                                      bits10, reason, sizeof reason),
+                     HS_FAILED);
+    assert_non_null(strstr(reason, "extension parameter client_max_window_bits=9"));
+    /* bad values are load errors naming the field */
+    const char *bad[] = {"{\"extension_params\": {}}",
+                         "{\"extension_params\": {\"client_max_window_bits\": true}}",
+                         "{\"extension_params\": {\"client_max_window_bits\": \"\"}}",
+                         "{\"extension_params\": [\"client_max_window_bits\"]}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char json[1024], err[512] = "";
+        hs_catalogue_free(&cat);
+        snprintf(json, sizeof json,
+                 "{\"section\": \"t\", \"title\": \"t\", \"cases\": [{\"id\": \"x\", \"title\": "
+                 "\"t\", \"rfc\": \"r\", \"steps\": [{\"handshake\": {}}, {\"expect\": "
+                 "{\"response\": %s}}]}]}",
+                 bad[i]);
+        if (hs_load_string(&cat, json, "t.json", err, sizeof err) == 0)
+            fail_msg("%s loaded", bad[i]);
+        if (!strstr(err, "extension_params")) fail_msg("%s: error '%s'", bad[i], err);
+    }
+}
+
 static void test_verdict_names(void **state)
 {
     (void)state;
@@ -359,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_pong_payload_and_close_without_code),
         cmocka_unit_test(test_connection_ended),
         cmocka_unit_test(test_response_headers),
+        cmocka_unit_test(test_response_extension_params),
         cmocka_unit_test(test_verdict_names),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
