@@ -157,6 +157,30 @@ static void lost(lg_worker *w, lg_conn *c, uint64_t n)
     c->lost += (uint32_t)n;
 }
 
+/* Counts one received sequence number against a tracker: duplicated,
+ * reordered (a gap counted as lost is filled), or new (with any gap before it
+ * lost). Returns the lg_track_see result. */
+static int seen(lg_worker *w, lg_conn *c, lg_track *tr, uint64_t seq)
+{
+    uint64_t gap;
+    int t = lg_track_see(tr, seq, &gap);
+    if (t == LG_TRACK_DUPLICATE) {
+        w->k.c[LG_C_DUPLICATED]++;
+        c->duplicated++;
+        return t;
+    }
+    w->k.c[LG_C_RECEIVED]++;
+    if (t == LG_TRACK_REORDERED) {
+        w->k.c[LG_C_REORDERED]++;
+        c->reordered++;
+        w->k.c[LG_C_LOST]--; /* it was counted lost when the gap opened */
+        c->lost--;
+    } else if (gap) {
+        lost(w, c, gap);
+    }
+    return t;
+}
+
 /* Judges an echoed message: integrity counters and latency. */
 static void echo_message(lg_worker *w, lg_conn *c, const uint8_t *p, size_t n, int64_t now)
 {
@@ -183,22 +207,8 @@ static void echo_message(lg_worker *w, lg_conn *c, const uint8_t *p, size_t n, i
         return;
     }
     if (v == LG_VERIFY_FILL) corrupted(w, c);
-    uint64_t gap;
-    int t = lg_track_see(&c->track, s.seq, &gap);
-    if (t == LG_TRACK_DUPLICATE) {
-        w->k.c[LG_C_DUPLICATED]++;
-        c->duplicated++;
-        return;
-    }
-    w->k.c[LG_C_RECEIVED]++;
-    if (t == LG_TRACK_REORDERED) {
-        w->k.c[LG_C_REORDERED]++;
-        c->reordered++;
-        w->k.c[LG_C_LOST]--;
-        c->lost--;
-    } else if (gap) {
-        lost(w, c, gap);
-    }
+    int t = seen(w, c, &c->track, s.seq);
+    if (t == LG_TRACK_DUPLICATE) return;
     int64_t intended = w->run->epoch + (int64_t)s.t_ns;
     int64_t actual = intended;
     if (t == LG_TRACK_NEW && c->sent) actual = c->sent[ring_slot(s.seq, K)].at;
@@ -246,23 +256,7 @@ static void broadcast_message(lg_worker *w, lg_conn *c, const uint8_t *p, size_t
         c->from = calloc(o->senders, sizeof *c->from);
         if (!c->from) return;
     }
-    uint64_t gap;
-    int t = lg_track_see(&c->from[sender], s.seq, &gap);
-    if (t == LG_TRACK_DUPLICATE) {
-        w->k.c[LG_C_DUPLICATED]++;
-        c->duplicated++;
-        return;
-    }
-    w->k.c[LG_C_RECEIVED]++;
-    if (t == LG_TRACK_REORDERED) {
-        w->k.c[LG_C_REORDERED]++;
-        c->reordered++;
-        w->k.c[LG_C_LOST]--;
-        c->lost--;
-    } else if (gap) {
-        w->k.c[LG_C_LOST] += gap;
-        c->lost += (uint32_t)gap;
-    }
+    if (seen(w, c, &c->from[sender], s.seq) == LG_TRACK_DUPLICATE) return;
     int64_t lat = now - (w->run->epoch + (int64_t)s.t_ns);
     lg_worker_latency(w, lat, lat);
 }
