@@ -82,4 +82,30 @@ static inline void fuzz_check_prefixes(fuzz_http_parser parse, const char *buf, 
     }
 }
 
+/* The limits a target reads from its first input byte. */
+static const size_t fuzz_max_bytes_choice[] = {0, 16, 64, 256, 1024, 0, 0, 0};
+
+/* Parses the rest of the input as a head with limits picked by b0, checks
+ * every property of the result and of its prefixes, and returns the head's
+ * length, or 0 when the input is not one whole, valid head. h->headers must
+ * hold FUZZ_MAX_HEADERS entries. */
+static inline long fuzz_parse_head(fuzz_http_parser parse, uint8_t b0, const char *buf, size_t len,
+                                   ws_http_head *h, bool request)
+{
+    size_t max_bytes = fuzz_max_bytes_choice[b0 & 7];
+    h->max_headers = (b0 & 0x80) ? 1 + ((b0 >> 3) & 15) : FUZZ_MAX_HEADERS;
+    long r = parse(buf, len, h, max_bytes);
+    size_t limit = max_bytes ? max_bytes : 16384;
+    fuzz_check_prefixes(parse, buf, len, r, limit, h->max_headers);
+    FUZZ_CHECK(ws_http_strerror(r) != NULL);
+    if (r <= 0) {
+        FUZZ_CHECK(r == WS_HTTP_NEED_MORE || r == WS_HTTP_E_SYNTAX ||
+                   r == WS_HTTP_E_TOO_MANY_HEADERS || r == WS_HTTP_E_TOO_LARGE);
+        if (r == WS_HTTP_E_TOO_LARGE) FUZZ_CHECK(len > limit);
+        return 0;
+    }
+    fuzz_check_head(buf, len, h, r, limit, request);
+    return r;
+}
+
 #endif
