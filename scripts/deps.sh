@@ -5,7 +5,7 @@
 set -e
 build="gcc make pkg-config libssl-dev zlib1g-dev libcjson-dev"
 test="$build libcmocka-dev clang libclang-rt-14-dev openssl python3 python3-websockets \
-      nodejs node-ws libwebsockets-test-server iproute2 procps libxml2-utils chromium python3-yaml"
+      nodejs node-ws libwebsockets-test-server iproute2 procps valgrind util-linux libxml2-utils chromium python3-yaml"
 case "${1:-build}" in
 build) want=$build ;;
 test) want=$test ;;
