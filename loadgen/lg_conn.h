@@ -29,12 +29,15 @@ enum lg_conn_state {
     LG_ST_DEAD,    /* failed and --reconnect is off */
 };
 
-/* A message in flight: when it left. What it carried is not kept: its stamp
- * and length follow from the connection, its sequence number and intended
- * time, so the ring stays small (it is read and written once per message). */
+/* A message in flight: when it left, and the two stamp words that change with
+ * every message (the low sequence digits and the checksum, as built). The rest
+ * of its stamp and its length follow from the connection, its sequence number
+ * and intended time, so the ring stays small (it is read and written once per
+ * message) and an echo is checked without encoding its stamp again. */
 typedef struct lg_sent {
     int64_t at;       /* handed to the socket */
     int64_t intended; /* when it should have left (open loop) */
+    uint64_t seq_w, sum_w;
 } lg_sent;
 
 typedef struct lg_conn {

@@ -55,6 +55,12 @@ typedef struct lg_stamp_cache {
     size_t len;
     uint32_t seq_hi; /* seq >> 32 that seq_hi_w is for (UINT32_MAX: none) */
     uint32_t seq_hi_w, t_hi_w;
+    /* The low 32 bits of the last sequence number encoded, and its nibbles
+     * spread one per byte (byte i: nibble i, high nibble of each byte set), so
+     * the next number's digits are an addition away: a carry out of a 0xFF
+     * byte is a carry out of an 'f' digit. */
+    uint32_t seq_lo;
+    uint64_t seq_lo_nib;
     uint64_t t_lo_w, conn_w;
     uint64_t sum_in; /* the checksum's input from time, connection and length */
 } lg_stamp_cache;
@@ -65,6 +71,23 @@ void lg_stamp_cache_init(lg_stamp_cache *k);
  * without keeping a copy of it. */
 bool lg_payload_stamp_is(lg_stamp_cache *k, const uint8_t *p, size_t len, const lg_stamp *s);
 
+/* The stamp words that change with every message, as they sit in the payload:
+ * the low 8 digits of the sequence number and the checksum. Kept per message
+ * in flight, they let an echo be checked against the bytes that were built
+ * for it instead of encoding the stamp again. */
+typedef struct lg_stamp_var {
+    uint64_t seq_w, sum_w;
+} lg_stamp_var;
+
+/* The varying words of the stamp at the start of p (unmasked). */
+void lg_payload_stamp_var(const uint8_t *p, lg_stamp_var *v);
+/* Whether the first LG_STAMP_LEN bytes of p are the stamp s, given v, the
+ * varying words built for s when it was sent (by lg_tmpl_write or
+ * lg_payload_stamp): the check lg_payload_stamp_is makes, but for the length,
+ * which the kept checksum was computed with: the caller compares len with the
+ * length sent. */
+bool lg_payload_stamp_matches(lg_stamp_cache *k, const uint8_t *p, size_t len, const lg_stamp *s,
+                              const lg_stamp_var *v);
 /* A prepared client frame: the payload (fill written once) up to max_len,
  * and the cached header of the last length used. */
 typedef struct lg_tmpl {
@@ -76,6 +99,7 @@ typedef struct lg_tmpl {
     uint8_t hdr_len;      /* mask key sits in the last 4 bytes */
     lg_stamp_cache stamp; /* of the last frame written */
     lg_stamp_cache echo;  /* of the last echo checked (lg_payload_stamp_is) */
+    lg_stamp_var last;    /* the varying words of the last frame written */
 } lg_tmpl;
 
 int lg_tmpl_init(lg_tmpl *t, uint8_t opcode, size_t max_len);

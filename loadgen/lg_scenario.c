@@ -48,9 +48,11 @@ static int send_one(lg_worker *w, lg_conn *c, size_t *batch, int64_t intended, i
     size_t len = msg_size(r->o, c->id, c->next_seq);
     lg_stamp s = {.seq = c->next_seq, .t_ns = (uint64_t)(intended - r->epoch), .conn = c->id};
     lg_sent *e = c->sent ? &c->sent[ring_slot(c->next_seq, r->o->inflight)] : NULL;
+    lg_stamp_var v;
     if (c->pmd) {
         memcpy(w->pbuf, w->tmpl.payload, len);
         lg_payload_stamp(w->pbuf, len, &s);
+        lg_payload_stamp_var(w->pbuf, &v);
         if (lg_conn_send_data(w, c, w->tmpl.opcode, w->pbuf, len) < 0) return -1;
     } else {
         if (*batch + lg_tmpl_frame_size(len) > w->sbuf_cap) {
@@ -59,10 +61,13 @@ static int send_one(lg_worker *w, lg_conn *c, size_t *batch, int64_t intended, i
             if (lg_conn_send(w, c, w->sbuf, n) < 0) return -1;
         }
         *batch += lg_tmpl_write(&w->tmpl, w->sbuf + *batch, len, &s, &c->rng, NULL);
+        v = w->tmpl.last;
     }
     if (e) {
         e->at = now;
         e->intended = intended;
+        e->seq_w = v.seq_w;
+        e->sum_w = v.sum_w;
     }
     c->next_seq++;
     w->k.c[LG_C_SENT]++;
@@ -192,7 +197,8 @@ static void echo_message(lg_worker *w, lg_conn *c, const uint8_t *p, size_t n, i
         lg_stamp want = {
             .seq = seq, .t_ns = (uint64_t)(e->intended - w->run->epoch), .conn = c->id};
         if (n == msg_size(w->run->o, c->id, seq) &&
-            lg_payload_stamp_is(&w->tmpl.echo, p, n, &want)) {
+            lg_payload_stamp_matches(&w->tmpl.echo, p, n, &want,
+                                     &(lg_stamp_var){.seq_w = e->seq_w, .sum_w = e->sum_w})) {
             if (!lg_payload_fill_ok(p, n)) corrupted(w, c);
             lg_track_next(&c->track);
             w->k.c[LG_C_RECEIVED]++;
@@ -393,10 +399,12 @@ void lg_scenario_open(lg_worker *w, lg_conn *c, int64_t now)
 
 int lg_scenario_message(lg_worker *w, lg_conn *c, const uint8_t *p, size_t n, int64_t now)
 {
-    switch (w->run->o->scenario) {
-    case LG_SC_ECHO:
-        echo_message(w, c, p, n, now);
-        break;
+    int sc = w->run->o->scenario;
+    if (sc == LG_SC_ECHO) {
+        echo_message(w, c, p, n, now); /* never ends the connection */
+        return 0;
+    }
+    switch (sc) {
     case LG_SC_CHURN:
         echo_message(w, c, p, n, now);
         if (lg_scenario_outstanding(c) == 0) lg_conn_close(w, c, now);

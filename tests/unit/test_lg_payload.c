@@ -122,6 +122,52 @@ static void test_track_classes(void **state)
     assert_int_equal(t.next, 2005);
 }
 
+/* Runs of consecutive sequence numbers across digit carries (f -> 10,
+ * ffffffff -> 1 00000000), with jumps between runs: the digits built from the
+ * previous number's must be the ones a fresh encoding gives, and an echo
+ * checked against the words kept at send time must accept exactly that stamp. */
+static void test_consecutive_stamps_and_kept_words(void **state)
+{
+    (void)state;
+    enum { N = 64 };
+    lg_tmpl t;
+    assert_int_equal(lg_tmpl_init(&t, WS_OP_BINARY, N), 0);
+    ws_mask_rng rng;
+    ws_mask_rng_seed(&rng, 7);
+    lg_stamp_cache echo;
+    lg_stamp_cache_init(&echo);
+    uint64_t starts[] = {0, 0xfff0, 0xfffffff0ull, 0x1fffffff0ull, 5, 0xabcdeffff0ull};
+    uint8_t out[N + 14], copy[LG_STAMP_LEN], ref[N];
+    for (size_t r = 0; r < sizeof starts / sizeof starts[0]; r++) {
+        for (uint64_t seq = starts[r]; seq < starts[r] + 40; seq++) {
+            lg_stamp s = {.seq = seq, .t_ns = 1000 + seq / 8, .conn = 3}, got;
+            size_t len = lg_tmpl_write(&t, out, N, &s, &rng, copy);
+            lg_payload_fill(ref, N);
+            lg_payload_stamp(ref, N, &s);
+            assert_memory_equal(copy, ref, LG_STAMP_LEN);
+            assert_int_equal(lg_payload_verify(copy, LG_STAMP_LEN, &got), LG_VERIFY_STAMP);
+            lg_stamp_var v;
+            lg_payload_stamp_var(ref, &v);
+            assert_true(v.seq_w == t.last.seq_w && v.sum_w == t.last.sum_w);
+            uint8_t *pl = out + len - N;
+            ws_mask_apply(pl, N, out + len - N - 4, 0);
+            assert_memory_equal(pl, ref, N);
+            assert_true(lg_payload_stamp_matches(&echo, pl, N, &s, &v));
+            assert_true(lg_payload_stamp_is(&echo, pl, N, &s));
+            for (size_t i = 0; i < LG_STAMP_LEN; i += 7) {
+                pl[i] ^= 0x20;
+                assert_false(lg_payload_stamp_matches(&echo, pl, N, &s, &v));
+                pl[i] ^= 0x20;
+            }
+            /* Another number than the one sent is not this stamp. */
+            lg_stamp other = s;
+            other.seq = seq + 1;
+            assert_false(lg_payload_stamp_is(&echo, pl, N, &other));
+        }
+    }
+    lg_tmpl_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_every_byte_flip_detected),
         cmocka_unit_test(test_template_frames_parse),
         cmocka_unit_test(test_track_classes),
+        cmocka_unit_test(test_consecutive_stamps_and_kept_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
