@@ -250,8 +250,9 @@ void lg_payload_stamp_var(const uint8_t *p, lg_stamp_var *v)
     memcpy(&v->sum_w, p + 32, 8);
 }
 
-bool lg_payload_stamp_matches(lg_stamp_cache *k, const uint8_t *p, size_t len, const lg_stamp *s,
-                              const lg_stamp_var *v)
+static inline __attribute__((always_inline)) bool stamp_matches(lg_stamp_cache *k, const uint8_t *p,
+                                                                size_t len, const lg_stamp *s,
+                                                                const lg_stamp_var *v)
 {
     stamp_cache_update(k, s, len);
     uint32_t a, c;
@@ -266,7 +267,13 @@ bool lg_payload_stamp_matches(lg_stamp_cache *k, const uint8_t *p, size_t len, c
             (k->conn_w ^ e) | (v->sum_w ^ f)) == 0;
 }
 
-bool lg_payload_fill_ok(const uint8_t *p, size_t len)
+bool lg_payload_stamp_matches(lg_stamp_cache *k, const uint8_t *p, size_t len, const lg_stamp *s,
+                              const lg_stamp_var *v)
+{
+    return stamp_matches(k, p, len, s, v);
+}
+
+static inline __attribute__((always_inline)) bool fill_ok(const uint8_t *p, size_t len)
 {
     /* The fill repeats every 64 bytes and the stamp ends on a word boundary:
      * compare word by word against the one period, no call, no early exit
@@ -282,6 +289,18 @@ bool lg_payload_fill_ok(const uint8_t *p, size_t len)
     }
     for (; i < len; i++) diff |= p[i] ^ (uint8_t)LG_FILL[i & 63];
     return diff == 0;
+}
+
+bool lg_payload_fill_ok(const uint8_t *p, size_t len)
+{
+    return fill_ok(p, len);
+}
+
+int lg_payload_echo_check(lg_stamp_cache *k, const uint8_t *p, size_t len, const lg_stamp *s,
+                          const lg_stamp_var *v)
+{
+    if (!stamp_matches(k, p, len, s, v)) return LG_VERIFY_STAMP;
+    return fill_ok(p, len) ? LG_VERIFY_OK : LG_VERIFY_FILL;
 }
 
 int lg_tmpl_init(lg_tmpl *t, uint8_t opcode, size_t max_len)
@@ -319,11 +338,6 @@ static void mask_copy(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t 
         memcpy(dst + i, &v, 8);
     }
     for (; i < n; i++) dst[i] = src[i] ^ key[i & 3];
-}
-
-size_t lg_tmpl_frame_size(size_t len)
-{
-    return len + (len < 126 ? 6 : len < 65536 ? 8 : 14);
 }
 
 size_t lg_tmpl_write(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *s, ws_mask_rng *rng,

@@ -88,6 +88,11 @@ void lg_payload_stamp_var(const uint8_t *p, lg_stamp_var *v);
  * length sent. */
 bool lg_payload_stamp_matches(lg_stamp_cache *k, const uint8_t *p, size_t len, const lg_stamp *s,
                               const lg_stamp_var *v);
+/* lg_payload_stamp_matches and then lg_payload_fill_ok, in one call (the
+ * check of every echo on the fast path): LG_VERIFY_OK, LG_VERIFY_STAMP (not
+ * this stamp) or LG_VERIFY_FILL (this stamp, fill corrupted). */
+int lg_payload_echo_check(lg_stamp_cache *k, const uint8_t *p, size_t len, const lg_stamp *s,
+                          const lg_stamp_var *v);
 /* A prepared client frame: the payload (fill written once) up to max_len,
  * and the cached header of the last length used. */
 typedef struct lg_tmpl {
@@ -104,8 +109,12 @@ typedef struct lg_tmpl {
 
 int lg_tmpl_init(lg_tmpl *t, uint8_t opcode, size_t max_len);
 void lg_tmpl_free(lg_tmpl *t);
-/* Bytes one frame of len payload bytes takes on the wire. */
-size_t lg_tmpl_frame_size(size_t len);
+/* Bytes one frame of len payload bytes takes on the wire (inline: asked once
+ * per message sent). */
+static inline size_t lg_tmpl_frame_size(size_t len)
+{
+    return len + (len < 126 ? 6 : len < 65536 ? 8 : 14);
+}
 /* Writes a masked frame of len (<= max_len) payload bytes stamped with s into
  * out (at least lg_tmpl_frame_size(len) bytes), and the unmasked stamp into
  * copy (LG_STAMP_LEN bytes) unless NULL. Returns the frame size. */

@@ -41,8 +41,10 @@ static size_t msg_size(const lg_opts *o, uint32_t conn, uint64_t seq)
 }
 
 /* Adds one stamped message for c to the batch in w->sbuf (sending the batch
- * when full), or sends it alone when deflate needs a per-message pass. */
-static int send_one(lg_worker *w, lg_conn *c, size_t *batch, int64_t intended, int64_t now)
+ * when full), or sends it alone when deflate needs a per-message pass.
+ * Inlined: it runs once per message sent. */
+static inline __attribute__((always_inline)) int send_one(lg_worker *w, lg_conn *c, size_t *batch,
+                                                          int64_t intended, int64_t now)
 {
     const lg_run *r = w->run;
     size_t len = msg_size(r->o, c->id, c->next_seq);
@@ -186,8 +188,10 @@ static int seen(lg_worker *w, lg_conn *c, lg_track *tr, uint64_t seq)
     return t;
 }
 
-/* Judges an echoed message: integrity counters and latency. */
-static void echo_message(lg_worker *w, lg_conn *c, const uint8_t *p, size_t n, int64_t now)
+/* Judges an echoed message: integrity counters and latency. Inlined: it runs
+ * once per message received. */
+static inline __attribute__((always_inline)) void
+echo_message(lg_worker *w, lg_conn *c, const uint8_t *p, size_t n, int64_t now)
 {
     uint32_t K = w->run->o->inflight;
     /* Fast path: the echo of the oldest message in flight, as sent. */
@@ -196,10 +200,12 @@ static void echo_message(lg_worker *w, lg_conn *c, const uint8_t *p, size_t n, i
         const lg_sent *e = &c->sent[ring_slot(seq, K)];
         lg_stamp want = {
             .seq = seq, .t_ns = (uint64_t)(e->intended - w->run->epoch), .conn = c->id};
-        if (n == msg_size(w->run->o, c->id, seq) &&
-            lg_payload_stamp_matches(&w->tmpl.echo, p, n, &want,
-                                     &(lg_stamp_var){.seq_w = e->seq_w, .sum_w = e->sum_w})) {
-            if (!lg_payload_fill_ok(p, n)) corrupted(w, c);
+        int v = n == msg_size(w->run->o, c->id, seq)
+                    ? lg_payload_echo_check(&w->tmpl.echo, p, n, &want,
+                                            &(lg_stamp_var){.seq_w = e->seq_w, .sum_w = e->sum_w})
+                    : LG_VERIFY_STAMP;
+        if (v != LG_VERIFY_STAMP) {
+            if (v == LG_VERIFY_FILL) corrupted(w, c);
             lg_track_next(&c->track);
             w->k.c[LG_C_RECEIVED]++;
             lg_worker_latency(w, now - e->intended, now - e->at);

@@ -154,6 +154,13 @@ static void test_consecutive_stamps_and_kept_words(void **state)
             assert_memory_equal(pl, ref, N);
             assert_true(lg_payload_stamp_matches(&echo, pl, N, &s, &v));
             assert_true(lg_payload_stamp_is(&echo, pl, N, &s));
+            assert_int_equal(lg_payload_echo_check(&echo, pl, N, &s, &v), LG_VERIFY_OK);
+            pl[N - 1 - seq % 24] ^= 1;
+            assert_int_equal(lg_payload_echo_check(&echo, pl, N, &s, &v), LG_VERIFY_FILL);
+            pl[N - 1 - seq % 24] ^= 1;
+            pl[seq % LG_STAMP_LEN] ^= 1;
+            assert_int_equal(lg_payload_echo_check(&echo, pl, N, &s, &v), LG_VERIFY_STAMP);
+            pl[seq % LG_STAMP_LEN] ^= 1;
             for (size_t i = 0; i < LG_STAMP_LEN; i += 7) {
                 pl[i] ^= 0x20;
                 assert_false(lg_payload_stamp_matches(&echo, pl, N, &s, &v));
