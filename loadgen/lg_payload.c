@@ -139,21 +139,27 @@ static inline __attribute__((always_inline)) uint64_t seq_lo_hex(lg_stamp_cache 
     return nibbles_hex(k->seq_lo_nib);
 }
 
+/* Out of line: once per batch, and it would crowd the per-message paths'
+ * registers. */
+static __attribute__((noinline)) void stamp_cache_fill(lg_stamp_cache *k, uint64_t t, uint32_t conn,
+                                                       size_t len)
+{
+    k->t_ns = t;
+    k->conn = conn;
+    k->len = len;
+    k->t_hi_w = hex4w((uint32_t)(t >> 32));
+    k->t_lo_w = hex8w((uint32_t)t);
+    k->conn_w = hex8w(conn);
+    k->sum_in = sum_input(t, conn, len);
+}
+
 /* Brings the cached words up to date for s (all but the sequence's low
  * digits and the checksum). */
 static inline __attribute__((always_inline)) void stamp_cache_update(lg_stamp_cache *k,
                                                                      const lg_stamp *s, size_t len)
 {
     uint64_t seq = s->seq & 0xFFFFFFFFFFFFull, t = s->t_ns & 0xFFFFFFFFFFFFull;
-    if (t != k->t_ns || s->conn != k->conn || len != k->len) {
-        k->t_ns = t;
-        k->conn = s->conn;
-        k->len = len;
-        k->t_hi_w = hex4w((uint32_t)(t >> 32));
-        k->t_lo_w = hex8w((uint32_t)t);
-        k->conn_w = hex8w(s->conn);
-        k->sum_in = sum_input(t, s->conn, len);
-    }
+    if (t != k->t_ns || s->conn != k->conn || len != k->len) stamp_cache_fill(k, t, s->conn, len);
     if ((uint32_t)(seq >> 32) != k->seq_hi) {
         k->seq_hi = (uint32_t)(seq >> 32);
         k->seq_hi_w = hex4w(k->seq_hi);

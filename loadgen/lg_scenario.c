@@ -146,8 +146,13 @@ static void echo_fill(lg_worker *w, lg_conn *c, int64_t now)
         return;
     }
     uint32_t K = w->run->o->inflight;
+    uint64_t out = lg_scenario_outstanding(c);
+    if (out >= K || !lg_worker_may_send(w)) return;
+    /* How many to send, worked out once: nothing in the loop stops the run,
+     * and the quota (UINT64_MAX: none) only counts down with the sends. */
+    uint64_t n = K - out < w->quota ? K - out : w->quota;
     size_t batch = 0;
-    while (lg_scenario_outstanding(c) < K && lg_worker_may_send(w))
+    for (; n; n--)
         if (send_one(w, c, &batch, now, now) < 0) return;
     send_batch(w, c, batch);
 }
