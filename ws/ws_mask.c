@@ -56,17 +56,3 @@ void ws_mask_rng_seed(ws_mask_rng *r, uint64_t seed)
 {
     r->state = seed;
 }
-
-/* splitmix64: one add and three multiply-xorshift rounds per key, and every
- * seed (0 included) gives a full-period stream. */
-void ws_mask_rng_key(ws_mask_rng *r, uint8_t key[4])
-{
-    uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    key[0] = (uint8_t)z;
-    key[1] = (uint8_t)(z >> 8);
-    key[2] = (uint8_t)(z >> 16);
-    key[3] = (uint8_t)(z >> 24);
-}
