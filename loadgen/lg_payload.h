@@ -120,5 +120,12 @@ static inline size_t lg_tmpl_frame_size(size_t len)
  * copy (LG_STAMP_LEN bytes) unless NULL. Returns the frame size. */
 size_t lg_tmpl_write(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *s, ws_mask_rng *rng,
                      uint8_t *copy);
+/* count frames as lg_tmpl_write writes them one after another, stamped with
+ * first and the next count - 1 sequence numbers (same time and connection),
+ * into out (count * lg_tmpl_frame_size(len) bytes); vars[i] gets frame i's
+ * varying words. One call for a connection's whole refill. Returns the bytes
+ * written. */
+size_t lg_tmpl_write_run(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *first, size_t count,
+                         ws_mask_rng *rng, lg_stamp_var *vars);
 
 #endif

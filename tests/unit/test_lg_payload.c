@@ -175,6 +175,53 @@ static void test_consecutive_stamps_and_kept_words(void **state)
     lg_tmpl_free(&t);
 }
 
+/* A run written by lg_tmpl_write_run is byte for byte the frames
+ * lg_tmpl_write gives one at a time (same mask keys, consecutive numbers
+ * across a digit carry), with each frame's kept words; every frame unmasks to
+ * the stamped payload and passes the echo check. Sizes around the 8- and
+ * 16-byte steps of the fill. */
+static void test_write_run_matches_single_writes(void **state)
+{
+    (void)state;
+    enum { MAXN = 200, COUNT = 20 };
+    size_t sizes[] = {40, 47, 48, 56, 64, 71, 100, 200};
+    static uint8_t a[COUNT * (MAXN + 14)], b[COUNT * (MAXN + 14)];
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        size_t N = sizes[z];
+        lg_tmpl ta, tb;
+        assert_int_equal(lg_tmpl_init(&ta, WS_OP_TEXT, MAXN), 0);
+        assert_int_equal(lg_tmpl_init(&tb, WS_OP_TEXT, MAXN), 0);
+        ws_mask_rng ra, rb;
+        ws_mask_rng_seed(&ra, 99 + z);
+        ws_mask_rng_seed(&rb, 99 + z);
+        lg_stamp first = {.seq = 0xfffffff6ull, .t_ns = 123456789, .conn = 42};
+        lg_stamp_var vars[COUNT];
+        size_t na = lg_tmpl_write_run(&ta, a, N, &first, COUNT, &ra, vars);
+        assert_int_equal(na, COUNT * lg_tmpl_frame_size(N));
+        size_t nb = 0;
+        lg_stamp_cache echo;
+        lg_stamp_cache_init(&echo);
+        for (size_t i = 0; i < COUNT; i++) {
+            lg_stamp s = first;
+            s.seq += i;
+            size_t f = lg_tmpl_write(&tb, b + nb, N, &s, &rb, NULL);
+            assert_true(vars[i].seq_w == tb.last.seq_w && vars[i].sum_w == tb.last.sum_w);
+            uint8_t *pl = a + nb + f - N;
+            ws_mask_apply(pl, N, pl - 4, 0);
+            assert_int_equal(lg_payload_echo_check(&echo, pl, N, &s, &vars[i]), LG_VERIFY_OK);
+            lg_stamp got;
+            assert_int_equal(lg_payload_verify(pl, N, &got), LG_VERIFY_OK);
+            assert_true(got.seq == s.seq && got.t_ns == s.t_ns && got.conn == s.conn);
+            ws_mask_apply(pl, N, pl - 4, 0);
+            nb += f;
+        }
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, na);
+        lg_tmpl_free(&ta);
+        lg_tmpl_free(&tb);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_template_frames_parse),
         cmocka_unit_test(test_track_classes),
         cmocka_unit_test(test_consecutive_stamps_and_kept_words),
+        cmocka_unit_test(test_write_run_matches_single_writes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
