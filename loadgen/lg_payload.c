@@ -341,31 +341,6 @@ void lg_tmpl_free(lg_tmpl *t)
     t->payload = NULL;
 }
 
-/* dst = src masked with key, for bytes at a payload offset that is a multiple
- * of 4 (so the key's phase is 0). */
-static inline __attribute__((always_inline)) void mask_copy(uint8_t *dst, const uint8_t *src,
-                                                            size_t n, const uint8_t key[4])
-{
-    uint32_t k4;
-    memcpy(&k4, key, 4);
-    uint64_t k8 = (uint64_t)k4 << 32 | k4;
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        uint64_t v[2];
-        memcpy(v, src + i, 16);
-        v[0] ^= k8;
-        v[1] ^= k8;
-        memcpy(dst + i, v, 16);
-    }
-    for (; i + 8 <= n; i += 8) {
-        uint64_t v;
-        memcpy(&v, src + i, 8);
-        v ^= k8;
-        memcpy(dst + i, &v, 8);
-    }
-    for (; i < n; i++) dst[i] = src[i] ^ key[i & 3];
-}
-
 static inline __attribute__((always_inline)) size_t
 tmpl_write(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *s, ws_mask_rng *rng, uint8_t *copy)
 {
@@ -400,7 +375,7 @@ tmpl_write(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *s, ws_mask_rng 
         static const uint8_t nokey[4];
         stamp_store(copy, &w, nokey);
     }
-    mask_copy(p + LG_STAMP_LEN, t->payload + LG_STAMP_LEN, len - LG_STAMP_LEN, key);
+    ws_mask_copy(p + LG_STAMP_LEN, t->payload + LG_STAMP_LEN, len - LG_STAMP_LEN, key);
     return t->hdr_len + len;
 }
 

@@ -1,6 +1,7 @@
 /* ws_mask: the RFC 6455 §5.3 masking transform and sources of mask keys.
  *
- * Owns: XOR-ing payloads with a 4-byte key (word at a time), keys from
+ * Owns: XOR-ing payloads with a 4-byte key (word at a time, in place or
+ * while copying), keys from
  * OpenSSL's RAND_bytes for conformance use (§10.3 asks for unpredictable keys),
  * and a cheap per-connection xorshift stream that the load generator may use
  * where unpredictability buys nothing. */
@@ -9,10 +10,36 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* XORs data in place. `offset` is how many payload bytes precede `data` in the
  * frame, so a payload can be unmasked in pieces as it arrives. */
 void ws_mask_apply(uint8_t *data, size_t len, const uint8_t key[4], uint64_t offset);
+
+/* dst = src masked with key, for a payload that starts at a multiple of 4
+ * (the key's phase is 0). Inline: the load generator masks every frame it
+ * sends while copying it from its prepared template. */
+static inline void ws_mask_copy(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key[4])
+{
+    uint32_t k4;
+    memcpy(&k4, key, 4);
+    uint64_t k8 = (uint64_t)k4 << 32 | k4;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        uint64_t v[2];
+        memcpy(v, src + i, 16);
+        v[0] ^= k8;
+        v[1] ^= k8;
+        memcpy(dst + i, v, 16);
+    }
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, src + i, 8);
+        v ^= k8;
+        memcpy(dst + i, &v, 8);
+    }
+    for (; i < n; i++) dst[i] = src[i] ^ key[i & 3];
+}
 
 /* Strong key from RAND_bytes. 0 on success, -1 if the RNG failed. */
 int ws_mask_key_random(uint8_t key[4]);

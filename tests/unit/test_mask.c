@@ -73,6 +73,30 @@ static void test_equals_naive(void **state)
     free(ref);
 }
 
+/* The masked copy equals the naive transform, touches nothing past n in dst,
+ * and leaves src alone, for every length and alignment that matters. */
+static void test_copy_equals_naive(void **state)
+{
+    (void)state;
+    const uint8_t key[4] = {0x37, 0xfa, 0x21, 0x3d};
+    enum { MAX = 300 + 8 };
+    uint8_t src[MAX], keep[MAX], dst[MAX + 8], ref[MAX + 8];
+    fill(src, sizeof src, 7);
+    memcpy(keep, src, sizeof src);
+    for (size_t len = 0; len <= 300; len++) {
+        for (size_t align = 0; align < 8; align++) {
+            memset(dst, 0xEE, sizeof dst);
+            memset(ref, 0xEE, sizeof ref);
+            memcpy(ref + align, src + align, len);
+            mask_naive(ref + align, len, key, 0);
+            ws_mask_copy(dst + align, src + align, len, key);
+            if (memcmp(dst, ref, sizeof dst) != 0)
+                fail_msg("mismatch at len %zu align %zu", len, align);
+        }
+    }
+    assert_memory_equal(src, keep, sizeof src);
+}
+
 /* Unmasking a payload in pieces, as it arrives, gives the same bytes. */
 static void test_piecewise(void **state)
 {
@@ -146,9 +170,13 @@ static void test_rng(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rfc_hello),  cmocka_unit_test(test_equals_naive),
-        cmocka_unit_test(test_piecewise),  cmocka_unit_test(test_no_overrun),
-        cmocka_unit_test(test_key_random), cmocka_unit_test(test_rng),
+        cmocka_unit_test(test_rfc_hello),
+        cmocka_unit_test(test_equals_naive),
+        cmocka_unit_test(test_copy_equals_naive),
+        cmocka_unit_test(test_piecewise),
+        cmocka_unit_test(test_no_overrun),
+        cmocka_unit_test(test_key_random),
+        cmocka_unit_test(test_rng),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
