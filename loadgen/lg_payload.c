@@ -111,6 +111,25 @@ typedef struct stamp_words {
     uint64_t b, d, e, f;
 } stamp_words;
 
+/* The six words as they sit in a received payload. */
+static inline stamp_words stamp_load(const uint8_t *p)
+{
+    stamp_words w;
+    memcpy(&w.a, p, 4);
+    memcpy(&w.b, p + 4, 8);
+    memcpy(&w.c, p + 12, 4);
+    memcpy(&w.d, p + 16, 8);
+    memcpy(&w.e, p + 24, 8);
+    memcpy(&w.f, p + 32, 8);
+    return w;
+}
+
+static inline bool stamp_words_equal(const stamp_words *x, const stamp_words *y)
+{
+    return ((x->a ^ y->a) | (x->c ^ y->c) | (x->b ^ y->b) | (x->d ^ y->d) | (x->e ^ y->e) |
+            (x->f ^ y->f)) == 0;
+}
+
 static void stamp_encode(stamp_words *w, const lg_stamp *s, size_t len)
 {
     uint64_t seq = s->seq & 0xFFFFFFFFFFFFull, t = s->t_ns & 0xFFFFFFFFFFFFull;
@@ -219,22 +238,14 @@ void lg_payload_stamp(uint8_t *p, size_t len, const lg_stamp *s)
 int lg_payload_verify(const uint8_t *p, size_t len, lg_stamp *out)
 {
     if (len < LG_STAMP_LEN) return LG_VERIFY_SHORT;
-    uint32_t a, c;
-    uint64_t b, d, e, f;
-    memcpy(&a, p, 4);
-    memcpy(&b, p + 4, 8);
-    memcpy(&c, p + 12, 4);
-    memcpy(&d, p + 16, 8);
-    memcpy(&e, p + 24, 8);
-    memcpy(&f, p + 32, 8);
-    lg_stamp s = {.seq = (uint64_t)unhex4w(a) << 32 | unhex8w(b),
-                  .t_ns = (uint64_t)unhex4w(c) << 32 | unhex8w(d),
-                  .conn = unhex8w(e)};
+    stamp_words got = stamp_load(p);
+    lg_stamp s = {.seq = (uint64_t)unhex4w(got.a) << 32 | unhex8w(got.b),
+                  .t_ns = (uint64_t)unhex4w(got.c) << 32 | unhex8w(got.d),
+                  .conn = unhex8w(got.e)};
     /* Encoding the values again checks every digit and the checksum at once. */
     stamp_words w;
     stamp_encode(&w, &s, len);
-    if ((w.a ^ a) | (w.c ^ c) | (w.b ^ b) | (w.d ^ d) | (w.e ^ e) | (w.f ^ f))
-        return LG_VERIFY_STAMP;
+    if (!stamp_words_equal(&w, &got)) return LG_VERIFY_STAMP;
     *out = s;
     return lg_payload_fill_ok(p, len) ? LG_VERIFY_OK : LG_VERIFY_FILL;
 }
@@ -243,15 +254,8 @@ bool lg_payload_stamp_is(lg_stamp_cache *k, const uint8_t *p, size_t len, const 
 {
     stamp_words w;
     stamp_encode_cached(k, &w, s, len);
-    uint32_t a, c;
-    uint64_t b, d, e, f;
-    memcpy(&a, p, 4);
-    memcpy(&b, p + 4, 8);
-    memcpy(&c, p + 12, 4);
-    memcpy(&d, p + 16, 8);
-    memcpy(&e, p + 24, 8);
-    memcpy(&f, p + 32, 8);
-    return ((w.a ^ a) | (w.c ^ c) | (w.b ^ b) | (w.d ^ d) | (w.e ^ e) | (w.f ^ f)) == 0;
+    stamp_words got = stamp_load(p);
+    return stamp_words_equal(&w, &got);
 }
 
 void lg_payload_stamp_var(const uint8_t *p, lg_stamp_var *v)
@@ -265,16 +269,14 @@ static inline __attribute__((always_inline)) bool stamp_matches(lg_stamp_cache *
                                                                 const lg_stamp_var *v)
 {
     stamp_cache_update(k, s, len);
-    uint32_t a, c;
-    uint64_t b, d, e, f;
-    memcpy(&a, p, 4);
-    memcpy(&b, p + 4, 8);
-    memcpy(&c, p + 12, 4);
-    memcpy(&d, p + 16, 8);
-    memcpy(&e, p + 24, 8);
-    memcpy(&f, p + 32, 8);
-    return ((k->seq_hi_w ^ a) | (k->t_hi_w ^ c) | (v->seq_w ^ b) | (k->t_lo_w ^ d) |
-            (k->conn_w ^ e) | (v->sum_w ^ f)) == 0;
+    stamp_words want = {.a = k->seq_hi_w,
+                        .c = k->t_hi_w,
+                        .b = v->seq_w,
+                        .d = k->t_lo_w,
+                        .e = k->conn_w,
+                        .f = v->sum_w};
+    stamp_words got = stamp_load(p);
+    return stamp_words_equal(&want, &got);
 }
 
 bool lg_payload_stamp_matches(lg_stamp_cache *k, const uint8_t *p, size_t len, const lg_stamp *s,
