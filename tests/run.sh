@@ -16,9 +16,28 @@ failed=0
 skipped=0
 failures=""
 
-# ASan leak checking on; UBSan stops on the first finding.
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+# ASan leak checking on; UBSan stops on the first finding. Each test's
+# sanitizer reports go to files of their own (log_path, one per process), so a
+# finding in a server that runs in the background with its output discarded,
+# or that exits on a signal nobody checks, still fails that test.
+asan_base="detect_leaks=1:abort_on_error=0:strict_string_checks=1"
+ubsan_base="print_stacktrace=1:halt_on_error=1"
+san_logs="$PWD/$logs/sanitizer"
+rm -rf "$san_logs"
+mkdir -p "$san_logs"
+san_env() { # $1 test name: the sanitizer options that write to its own files
+    export ASAN_OPTIONS="$asan_base:log_path=$san_logs/$1.asan"
+    export UBSAN_OPTIONS="$ubsan_base:log_path=$san_logs/$1.ubsan"
+}
+san_check() { # $1 test name, $2 exit code, $3 log: non-zero when a report was written
+    found=$(ls "$san_logs/$1".* 2>/dev/null)
+    [ -z "$found" ] && return "$2"
+    for f in $found; do
+        echo "sanitizer report in $f:" >>"$3"
+        head -n 40 "$f" >>"$3"
+    done
+    return 1
+}
 export WSPROBE_BIN="${WSPROBE_BIN:-build/san/wsprobe}"
 
 count() { # $1 name, $2 exit code, $3 log
@@ -58,7 +77,8 @@ if [ "$mode" != integration ]; then
         [ -x "$t" ] || continue
         name=$(basename "$t")
         case "$name" in *"$filter"*) ;; *) continue ;; esac
-        timeout 300 "$t" >"$logs/$name.log" 2>&1
+        (san_env "$name" && timeout 300 "$t" >"$logs/$name.log" 2>&1)
+        san_check "$name" $? "$logs/$name.log"
         count "unit/$name" $? "$logs/$name.log"
     done
 fi
@@ -75,7 +95,9 @@ if [ "$mode" != unit ]; then
         while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
         (
             t0=$(date +%s)
+            san_env "$name"
             timeout 600 "$t" >"$logs/$name.log" 2>&1
+            san_check "$name" $? "$logs/$name.log"
             echo "$? $(($(date +%s) - t0))" >"$logs/$name.rc"
         ) &
     done

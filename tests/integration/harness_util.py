@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -35,12 +36,35 @@ def wait_port(port, host="127.0.0.1", timeout=10.0, proc=None):
     raise RuntimeError(f"nothing listening on {host}:{port} after {timeout}s")
 
 
+# What the sanitizers print. ASan and LSan reports go to the files that
+# tests/run.sh names in ASAN_OPTIONS' log_path; UBSan's "runtime error" lines
+# (GCC's libubsan) go to stderr whatever log_path says, so a background
+# process's output is kept and scanned when it stops.
+SANITIZER_MARKS = ("runtime error:", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer")
+
+
+def sanitizer_log_path():
+    """The log_path prefix tests/run.sh set for this test, or None."""
+    for opt in os.environ.get("ASAN_OPTIONS", "").split(":"):
+        if opt.startswith("log_path="):
+            return opt[len("log_path="):]
+    return None
+
+
 class Proc:
-    """A child process that is stopped by PID when the test ends."""
+    """A child process that is stopped by PID when the test ends. Its output
+    goes to `log` (a temporary file when none is given); when it stops, a
+    sanitizer report in that output is copied next to the test's own
+    sanitizer logs, which fails the test in tests/run.sh."""
 
     def __init__(self, argv, port=None, env=None, log=None, wait=True):
         self.argv = argv
-        self.log = open(log or os.devnull, "wb")
+        self.log_path = log
+        if log is None:
+            fd, self.log_path = tempfile.mkstemp(prefix="wsprobe-proc-", suffix=".log")
+            os.close(fd)
+        self.own_log = log is None
+        self.log = open(self.log_path, "wb")
         e = dict(os.environ)
         if env:
             e.update(env)
@@ -61,8 +85,24 @@ class Proc:
             except subprocess.TimeoutExpired:
                 os.kill(self.pid, signal.SIGKILL)
                 self.p.wait(timeout=5)
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
+            self.report_sanitizer()
         return self.p.returncode
+
+    def report_sanitizer(self):
+        with open(self.log_path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+        if self.own_log:
+            os.unlink(self.log_path)
+        hit = [m for m in SANITIZER_MARKS if m in text]
+        if not hit:
+            return
+        print(f"sanitizer report from {' '.join(self.argv)[:200]} (pid {self.pid})")
+        prefix = sanitizer_log_path()
+        if prefix:
+            with open(f"{prefix}.proc.{self.pid}", "w", encoding="utf-8") as out:
+                out.write(" ".join(self.argv) + "\n" + text[-6000:])
 
     def __enter__(self):
         return self
