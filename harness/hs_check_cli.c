@@ -4,7 +4,6 @@
  * reachability probe (exit 3), progress and the summary table on the terminal
  * (colour only on a TTY without NO_COLOR), and the exit status policy: 1 iff a
  * case or closing verdict is FAILED and the case is not in the baseline. */
-#include <cjson/cJSON.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -16,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "harness/hs_case.h"
+#include "harness/hs_config.h"
 #include "harness/hs_load.h"
 #include "harness/hs_pool.h"
 #include "harness/hs_report_json.h"
@@ -161,21 +161,22 @@ static int load_catalogue(hs_catalogue *cat, const char *const *dirs, size_t n_d
 
 /* ---- fuzzingclient.json ---- */
 
-static int add_json_patterns(hs_patterns *ps, const cJSON *a, const char *what, const char *file)
+/* Moves the patterns of from to the end of to. */
+static void take_patterns(hs_patterns *to, hs_patterns *from)
 {
-    if (!a) return 0;
-    if (!cJSON_IsArray(a)) {
-        fprintf(stderr, "wsprobe: %s: '%s' must be a list of strings\n", file, what);
-        return -1;
+    if (to->n == 0) {
+        hs_patterns_free(to);
+        *to = *from;
+        memset(from, 0, sizeof *from);
+        return;
     }
-    for (const cJSON *c = a->child; c; c = c->next) {
-        if (!cJSON_IsString(c)) {
-            fprintf(stderr, "wsprobe: %s: '%s' must be a list of strings\n", file, what);
-            return -1;
-        }
-        if (hs_patterns_add_list(ps, c->valuestring)) return -1;
-    }
-    return 0;
+    char **p = realloc(to->p, (to->n + from->n) * sizeof *p);
+    if (!p) return; /* from keeps them and frees them */
+    memcpy(p + to->n, from->p, from->n * sizeof *p);
+    to->p = p;
+    to->n += from->n;
+    free(from->p);
+    memset(from, 0, sizeof *from);
 }
 
 static int load_config(check_opts *o, bool url_given)
@@ -186,43 +187,29 @@ static int load_config(check_opts *o, bool url_given)
         fprintf(stderr, "wsprobe: --config %s\n", why);
         return -1;
     }
-    cJSON *root = cJSON_Parse(text);
+    hs_config c;
+    int rc = hs_config_parse(text, &c, why, sizeof why);
     free(text);
-    if (!cJSON_IsObject(root)) {
-        fprintf(stderr, "wsprobe: %s: not a JSON object\n", o->config);
-        cJSON_Delete(root);
+    if (rc != 0) {
+        fprintf(stderr, "wsprobe: %s: %s\n", o->config, why);
         return -1;
     }
-    int rc = 0;
-    const cJSON *servers = cJSON_GetObjectItem(root, "servers");
-    const cJSON *agent_ex = cJSON_GetObjectItem(root, "exclude-agent-cases");
-    if (o->cases.n == 0)
-        rc |= add_json_patterns(&o->cases, cJSON_GetObjectItem(root, "cases"), "cases", o->config);
-    rc |= add_json_patterns(&o->exclude, cJSON_GetObjectItem(root, "exclude-cases"),
-                            "exclude-cases", o->config);
-    if (servers && !cJSON_IsArray(servers)) {
-        fprintf(stderr, "wsprobe: %s: 'servers' must be a list\n", o->config);
-        rc = -1;
+    if (!url_given && c.n_servers > MAX_LIST) {
+        fprintf(stderr, "wsprobe: %s: %zu servers, at most %d\n", o->config, c.n_servers, MAX_LIST);
+        hs_config_free(&c);
+        return -1;
     }
-    for (const cJSON *s = servers ? servers->child : NULL; s && rc == 0 && !url_given;
-         s = s->next) {
-        const cJSON *url = cJSON_GetObjectItem(s, "url");
-        const cJSON *agent = cJSON_GetObjectItem(s, "agent");
-        if (!cJSON_IsString(url)) {
-            fprintf(stderr, "wsprobe: %s: every server needs a string 'url'\n", o->config);
-            rc = -1;
-            break;
-        }
-        if (o->n_targets == MAX_LIST) break;
+    if (o->cases.n == 0) take_patterns(&o->cases, &c.cases);
+    take_patterns(&o->exclude, &c.exclude);
+    for (size_t i = 0; i < c.n_servers && !url_given; i++) {
         target *t = &o->targets[o->n_targets++];
-        t->url = strdup(url->valuestring);
-        t->agent = cJSON_IsString(agent) ? strdup(agent->valuestring) : NULL;
-        const cJSON *ex =
-            t->agent && cJSON_IsObject(agent_ex) ? cJSON_GetObjectItem(agent_ex, t->agent) : NULL;
-        rc |= add_json_patterns(&t->exclude, ex, "exclude-agent-cases", o->config);
+        t->url = c.servers[i].url;
+        t->agent = c.servers[i].agent;
+        t->exclude = c.servers[i].exclude;
+        memset(&c.servers[i], 0, sizeof c.servers[i]);
     }
-    cJSON_Delete(root);
-    return rc;
+    hs_config_free(&c);
+    return 0;
 }
 
 /* ---- output ---- */

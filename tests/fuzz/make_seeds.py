@@ -204,6 +204,34 @@ def cases():
     write("fuzz_cases", "not-json", "{\"cases\": [")
 
 
+def configs():
+    # Option byte: 0 load script, 1 threshold, 2 report.json, 3 shard report,
+    # 4 numbers (then 4 option bytes), 5 fuzzingclient.json. The report and
+    # shard seeds (report-*, shard-*) were cut from real runs against
+    # wsprobe serve and are kept as they are; this writes the others.
+    scripts = {
+        "script-subscribe": {"steps": [{"send": "{\"op\":\"subscribe\"}"},
+                                       {"expect": "ok", "timeout": "2s"},
+                                       {"sleep": "100ms"}], "loop": False},
+        "script-loop": {"steps": [{"send": "ping"}, {"expect": ""}], "loop": True},
+    }
+    for name, doc in scripts.items():
+        write("fuzz_config", name, b"\x00" + json.dumps(doc).encode())
+    for i, t in enumerate(["p99<20ms", "error_rate<0.1%", "lost==0", "p50 <= 1.5s",
+                           "msgs_per_s>=1000", "p999!=0us"]):
+        write("fuzz_config", f"threshold-{i}", b"\x01" + t.encode())
+    for i, n in enumerate(["64K", "16MiB", "1.5s", "250ms", "100us", "18446744073709551615",
+                           "2m", "0"]):
+        write("fuzz_config", f"number-{i}", b"\x04\x00\xff\xff\x20" + n.encode())
+    autobahn = {"outdir": "./reports/servers",
+                "servers": [{"agent": "AutobahnServer", "url": "ws://127.0.0.1:9001",
+                             "options": {"version": 18}},
+                            {"agent": "other", "url": "ws://127.0.0.1:9002/"}],
+                "cases": ["*"], "exclude-cases": ["9.*", "12.*", "13.*"],
+                "exclude-agent-cases": {"other": ["6.4.*"]}}
+    write("fuzz_config", "autobahn-fuzzingclient", b"\x05" + json.dumps(autobahn).encode())
+
+
 if __name__ == "__main__":
     frames()
     utf8()
@@ -213,6 +241,7 @@ if __name__ == "__main__":
     closes()
     urls()
     cases()
+    configs()
     for t in sorted(os.listdir(os.path.join(HERE, "corpus"))):
         d = os.path.join(HERE, "corpus", t)
         print(t, len(os.listdir(d)), "seeds")

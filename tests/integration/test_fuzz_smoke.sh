@@ -1,10 +1,10 @@
 #!/bin/sh
 # A CI-sized fuzzing run: builds every tests/fuzz/fuzz_*.c with clang libFuzzer
-# (ASan+UBSan) and runs each for FUZZ_SECONDS (default 10), two at a time, on
+# (ASan+UBSan) and runs each for FUZZ_SECONDS (default 30), two at a time, on
 # its seed corpus plus the committed reproducers of past findings. One check
 # per target; any crash, leak, hang or broken property fails it.
 cd "$(dirname "$0")/../.." || exit 2
-export FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
+export FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
 export FUZZ_JOBS="${FUZZ_JOBS:-2}"
 if ! command -v "${FUZZ_CC:-clang}" >/dev/null 2>&1; then
     echo "FAIL clang not found (Debian: clang libclang-rt-14-dev)"

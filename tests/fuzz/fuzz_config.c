@@ -1,0 +1,158 @@
+/* fuzz_config: the parsers of what a user or another machine hands us besides
+ * cases and URLs. The first byte picks one:
+ *   0  a load script (lg_script_parse, `load -s script --script FILE`)
+ *   1  a threshold expression (lg_threshold_parse, `--threshold`), judged on
+ *      the result of a merge so every metric is looked up
+ *   2  a report.json (rp_report_parse, what `wsprobe report` reads)
+ *   3  a load shard report (lg_merge_add, what `report --merge` combines from
+ *      other machines), added twice and finished
+ *   4  sizes, durations and integers (util_parse_*)
+ *   5  an Autobahn fuzzingclient.json (hs_config_parse, `check --config`)
+ *
+ * Any input is parsed or refused with a message, never crashes, leaks or
+ * hangs; what parses keeps the parser's promises (ranges, non-empty names). */
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/hs_config.h"
+#include "loadgen/lg_merge.h"
+#include "loadgen/lg_scenario.h"
+#include "loadgen/lg_threshold.h"
+#include "reports/rp_model.h"
+#include "tests/fuzz/fuzz_util.h"
+#include "util/util_parse.h"
+
+static void check_err(int rc, const char *err, size_t cap)
+{
+    FUZZ_CHECK(rc == 0 || rc == -1);
+    FUZZ_CHECK(memchr(err, 0, cap) != NULL);
+    if (rc != 0) FUZZ_CHECK(err[0] != 0);
+}
+
+static void fuzz_script(const char *text)
+{
+    lg_script s = {0};
+    char err[256] = "";
+    int rc = lg_script_parse(text, &s, err, sizeof err);
+    check_err(rc, err, sizeof err);
+    for (size_t i = 0; rc == 0 && i < s.n; i++) {
+        FUZZ_CHECK(s.steps[i].kind >= LG_STEP_SEND && s.steps[i].kind <= LG_STEP_SLEEP);
+        FUZZ_CHECK(s.steps[i].ns >= 0);
+        if (s.steps[i].kind != LG_STEP_SLEEP) FUZZ_CHECK(s.steps[i].text != NULL);
+    }
+    lg_script_free(&s);
+}
+
+static void fuzz_threshold(const char *text)
+{
+    lg_threshold t;
+    char err[256] = "";
+    int rc = lg_threshold_parse(text, &t, err, sizeof err);
+    check_err(rc, err, sizeof err);
+    if (rc != 0) return;
+    FUZZ_CHECK(memchr(t.metric, 0, sizeof t.metric) != NULL && t.metric[0]);
+    /* the same expression through a merge: parsed again and judged */
+    lg_merge *m = lg_merge_new();
+    cJSON *rep = cJSON_Parse("{\"schema\":\"wsprobe-load/1\"}");
+    if (lg_merge_add(m, rep, "seed", err, sizeof err) == 0) {
+        const char *th[1] = {text};
+        int missed = lg_merge_finish(m, th, 1, err, sizeof err);
+        FUZZ_CHECK(missed >= -1 && missed <= 1);
+    }
+    cJSON_Delete(rep);
+    lg_merge_free(m);
+}
+
+static void fuzz_report(const char *text, size_t len)
+{
+    rp_report r;
+    char err[256] = "";
+    memset(&r, 0, sizeof r);
+    int rc = rp_report_parse(&r, text, len, "fuzz.json", err, sizeof err);
+    check_err(rc, err, sizeof err);
+    if (rc == 0) {
+        for (size_t i = 0; i < r.n_cases; i++) FUZZ_CHECK(r.cases[i].id != NULL);
+        FUZZ_CHECK(rp_report_agent(&r) != NULL);
+    }
+    rp_report_free(&r);
+}
+
+static void fuzz_merge(const char *text)
+{
+    cJSON *rep = cJSON_Parse(text);
+    if (!rep) return;
+    lg_merge *m = lg_merge_new();
+    char err[256] = "";
+    int rc = lg_merge_add(m, rep, "a", err, sizeof err);
+    check_err(rc, err, sizeof err);
+    if (rc == 0) {
+        /* the same shard twice is refused when it carries a shard stamp */
+        (void)lg_merge_add(m, rep, "b", err, sizeof err);
+        int missed = lg_merge_finish(m, NULL, 0, err, sizeof err);
+        FUZZ_CHECK(missed == 0 || missed == -1);
+        if (missed == 0) cJSON_Delete(lg_merge_json(m));
+    }
+    lg_merge_free(m);
+    cJSON_Delete(rep);
+}
+
+static void fuzz_numbers(const char *text, fuzz_in *opt)
+{
+    uint64_t lo = fuzz_byte(opt), hi = (uint64_t)fuzz_u16(opt) << fuzz_byte(opt) % 48;
+    uint64_t v = 12345;
+    if (util_parse_uint(text, lo, hi, &v) == 0) FUZZ_CHECK(v >= lo && v <= hi);
+    v = 12345;
+    if (util_parse_size(text, lo, hi, &v) == 0) FUZZ_CHECK(v >= lo && v <= hi);
+    int64_t units[] = {1, UTIL_NS_PER_US, UTIL_NS_PER_MS, UTIL_NS_PER_S};
+    int64_t ns = -7;
+    if (util_parse_duration(text, units[fuzz_byte(opt) % 4], &ns) == 0) FUZZ_CHECK(ns >= 0);
+}
+
+static void fuzz_autobahn(const char *text)
+{
+    hs_config c;
+    char err[256] = "";
+    int rc = hs_config_parse(text, &c, err, sizeof err);
+    check_err(rc, err, sizeof err);
+    if (rc == 0) {
+        for (size_t i = 0; i < c.n_servers; i++) FUZZ_CHECK(c.servers[i].url != NULL);
+        hs_config_free(&c);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_in in = {data, size};
+    int which = fuzz_byte(&in) % 6;
+    fuzz_in opt = {0};
+    if (which == 4) { /* three option bytes for the numbers */
+        opt.p = in.p;
+        opt.n = in.n < 4 ? in.n : 4;
+        in.p += opt.n;
+        in.n -= opt.n;
+    }
+    char *text = fuzz_cstr(in.p, in.n);
+    switch (which) {
+    case 0:
+        fuzz_script(text);
+        break;
+    case 1:
+        fuzz_threshold(text);
+        break;
+    case 2:
+        fuzz_report(text, in.n);
+        break;
+    case 3:
+        fuzz_merge(text);
+        break;
+    case 4:
+        fuzz_numbers(text, &opt);
+        break;
+    default:
+        fuzz_autobahn(text);
+        break;
+    }
+    free(text);
+    return 0;
+}
