@@ -119,7 +119,7 @@ demo: deps
 install: bin/wsprobe
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/wsprobe/cases
 	install -m 755 bin/wsprobe $(DESTDIR)$(PREFIX)/bin/wsprobe
-	install -m 644 cases/*.json $(DESTDIR)$(PREFIX)/share/wsprobe/cases/ 2>/dev/null || true
+	install -m 644 cases/*.json $(DESTDIR)$(PREFIX)/share/wsprobe/cases/
 
 format:
 	clang-format -i $(LIB_SRC) cli/main.c $(wildcard */*.h) $(UNIT_SRC) $(PEER_SRC)

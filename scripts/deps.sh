@@ -4,7 +4,7 @@
 #   scripts/deps.sh test    the above, plus cmocka and the peer servers the tests talk to
 set -e
 build="gcc make pkg-config libssl-dev zlib1g-dev libcjson-dev"
-test="$build libcmocka-dev clang libclang-rt-14-dev openssl python3 python3-websockets \
+test="$build libcmocka-dev clang openssl python3 python3-websockets \
       nodejs node-ws libwebsockets-test-server iproute2 procps valgrind util-linux libxml2-utils chromium python3-yaml"
 case "${1:-build}" in
 build) want=$build ;;
@@ -21,6 +21,16 @@ done
 if [ "${1:-build}" = test ] && ! command -v npm >/dev/null 2>&1; then
     missing="$missing npm"
 fi
+# libFuzzer's runtime comes in a package named after clang's major version
+# (libclang-rt-14-dev on Debian 12), so it is looked for once clang is there.
+fuzzer_runtime() {
+    command -v clang >/dev/null 2>&1 || return 0
+    ls "$(clang -print-resource-dir)"/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 && return 0
+    major=$(clang -dumpversion | cut -d. -f1)
+    echo "libclang-rt-$major-dev"
+}
+[ "${1:-build}" = test ] && missing="$missing $(fuzzer_runtime)"
+missing=$(echo $missing)
 [ -z "$missing" ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -33,4 +43,7 @@ echo "wsprobe: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ "${1:-build}" = test ] && [ -n "$(fuzzer_runtime)" ]; then
+    $sudo apt-get install -y -qq --no-install-recommends "$(fuzzer_runtime)" >/dev/null
+fi
 

@@ -73,6 +73,10 @@ count() { # $1 name, $2 exit code, $3 log
 }
 
 if [ "$mode" != integration ]; then
+    if ! ls build/san/tests/test_* >/dev/null 2>&1; then
+        echo "FAIL  no unit tests built in build/san/tests (run make test-build, or make unit)"
+        failed=$((failed + 1))
+    fi
     for t in build/san/tests/test_*; do
         [ -x "$t" ] || continue
         name=$(basename "$t")

@@ -2,7 +2,8 @@
  * a whole session fed in every chunk size gives byte-identical output; invalid
  * UTF-8 is answered with 1007 at the byte that makes it invalid, before its
  * frame is complete; the close handshake and protocol errors produce the
- * right close frames and stop consuming input. */
+ * right close frames and stop consuming input; once warmed up, echoing every
+ * kind of message (compressed ones too) allocates nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -295,10 +296,134 @@ static void bad_request_gets_400(void **state)
     session_end(&s);
 }
 
+/* ---- no allocation per message ----
+ * ASan's allocator hooks count every malloc/calloc/realloc while the echo
+ * loop runs; buffers may grow during a warm-up round of the same messages,
+ * never after. */
+static size_t g_allocs;
+static bool g_counting;
+
+/* From the sanitizer runtime (gcc's and clang's); gcc ships no header for it. */
+int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
+                                              void (*free_hook)(const volatile void *));
+
+static void count_malloc(const volatile void *p, size_t n)
+{
+    (void)p;
+    (void)n;
+    if (g_counting) g_allocs++;
+}
+
+static void ignore_free(const volatile void *p)
+{
+    (void)p;
+}
+
+static const char upgrade_deflate[] = "GET /chat HTTP/1.1\r\n"
+                                      "Host: 127.0.0.1\r\n"
+                                      "Upgrade: websocket\r\n"
+                                      "Connection: Upgrade\r\n"
+                                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                      "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+                                      "Sec-WebSocket-Version: 13\r\n\r\n";
+
+/* One round of every kind of message the echo path handles. */
+static void build_round(ws_buf *in, ws_pmd *z, const uint8_t *big, size_t big_len)
+{
+    put(in, WS_OP_TEXT, true, "Hello", 5);     /* the common-frame path */
+    put(in, WS_OP_BINARY, true, big, 300);     /* 16-bit length */
+    put(in, WS_OP_BINARY, true, big, big_len); /* 64-bit length */
+    put(in, WS_OP_TEXT, false, "fr\xc3", 3);   /* fragments, é split */
+    put(in, WS_OP_PING, true, "ping", 4);      /* a control frame between them */
+    put(in, WS_OP_CONT, true, "\xa9g", 2);
+    put(in, WS_OP_TEXT, true, "gr\xc3\xbc\xc3\x9f", 6); /* UTF-8, not ASCII */
+    if (!z) return;
+    for (int i = 0; i < 2; i++) { /* compressed, context taken over */
+        ws_buf c;
+        ws_buf_init(&c, 0);
+        assert_int_equal(ws_pmd_compress(z, big, 2000, &c), WS_PMD_OK);
+        ws_frame_spec s;
+        ws_frame_spec_default(&s, WS_OP_BINARY, true);
+        s.rsv = 4;
+        memcpy(s.mask_key, "\x11\x22\x33\x44", 4);
+        assert_int_equal(ws_buf_reserve(in, c.len + WS_FRAME_HEADER_MAX), 0);
+        in->len += ws_frame_write(in->data + in->len, in->cap - in->len, &s, c.data, c.len);
+        ws_buf_free(&c);
+    }
+}
+
+static void echo_allocates_nothing(bool deflate)
+{
+    uint8_t big[70000];
+    for (size_t i = 0; i < sizeof big; i++) big[i] = (uint8_t)(i % 251);
+    session s;
+    serve_opts_default(&s.opts);
+    s.opts.deflate = deflate;
+    assert_int_equal(serve_ctx_init(&s.ctx, &s.opts), 0);
+    serve_conn_init(&s.conn, &s.ctx, false);
+    const char *head = deflate ? upgrade_deflate : upgrade;
+    uint8_t hbuf[512];
+    memcpy(hbuf, head, strlen(head));
+    assert_int_equal(serve_conn_input(&s.conn, &s.ctx, hbuf, strlen(head)), strlen(head));
+    assert_int_equal(s.conn.state, SC_OPEN);
+    assert_true(deflate == (s.conn.pmd != NULL));
+    ws_buf_reset(&s.ctx.out);
+
+    ws_pmd_params agreed = {0};
+    ws_pmd *z = deflate ? ws_pmd_new(false, &agreed, -1) : NULL;
+    /* Round 0 warms up, the others are counted. Each has its own bytes: the
+     * compressed messages follow the client's context from round to round. */
+    enum { ROUNDS = 51 };
+    ws_buf *rounds = calloc(ROUNDS, sizeof *rounds);
+    assert_non_null(rounds);
+    size_t longest = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        ws_buf_init(&rounds[r], 0);
+        build_round(&rounds[r], z, big, sizeof big);
+        if (rounds[r].len > longest) longest = rounds[r].len;
+    }
+    uint8_t *scratch = malloc(longest); /* payloads are unmasked in place */
+    assert_non_null(scratch);
+    for (int r = 0; r < ROUNDS; r++) {
+        g_counting = r > 0;
+        memcpy(scratch, rounds[r].data, rounds[r].len);
+        size_t used = serve_conn_input(&s.conn, &s.ctx, scratch, rounds[r].len);
+        if (used != rounds[r].len || s.conn.state != SC_OPEN || s.ctx.out.len < 100) break;
+        ws_buf_reset(&s.ctx.out);
+    }
+    g_counting = false;
+    size_t allocs = g_allocs;
+    g_allocs = 0;
+    bool all_echoed = s.conn.state == SC_OPEN && s.ctx.out.len == 0;
+    free(scratch);
+    for (int r = 0; r < ROUNDS; r++) ws_buf_free(&rounds[r]);
+    free(rounds);
+    ws_pmd_free(z);
+    session_end(&s);
+    assert_true(all_echoed);
+    assert_int_equal(allocs, 0);
+}
+
+static void echo_allocates_nothing_plain(void **state)
+{
+    (void)state;
+    echo_allocates_nothing(false);
+}
+
+static void echo_allocates_nothing_deflate(void **state)
+{
+    (void)state;
+    echo_allocates_nothing(true);
+}
+
 int main(void)
 {
+    /* hooks cannot be removed once installed: they count only while g_counting */
+    __sanitizer_install_malloc_and_free_hooks(count_malloc, ignore_free);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_chunk_size_same_output),
+        cmocka_unit_test(echo_allocates_nothing_plain),
+        cmocka_unit_test(echo_allocates_nothing_deflate),
         cmocka_unit_test(invalid_utf8_fails_at_the_byte),
         cmocka_unit_test(invalid_utf8_in_second_fragment),
         cmocka_unit_test(protocol_errors_close_and_stop),
