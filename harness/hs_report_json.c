@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/version.h"
+#include "harness/hs_report_steps.h"
 #include "harness/hs_wire.h"
 #include "util/util_time.h"
 #include "ws/ws_frame.h"
@@ -88,6 +90,16 @@ static cJSON *case_json(const hs_case *c, const hs_result *r, bool expected_fail
     else
         cJSON_AddNullToObject(cl, "server_code");
     cJSON_AddStringToObject(cl, "tcp_closed_by", r->tcp_closed_by ? r->tcp_closed_by : "none");
+    /* The script in words (bounded: hs_report_steps.h). */
+    cJSON *st = cJSON_AddArrayToObject(o, "steps");
+    hs_step_lines *steps = malloc(sizeof *steps);
+    if (steps) hs_report_steps(c, steps);
+    for (size_t i = 0; steps && i < steps->n; i++) {
+        char *s = safe(steps->line[i], strlen(steps->line[i]));
+        cJSON_AddItemToArray(st, cJSON_CreateString(s ? s : ""));
+        free(s);
+    }
+    free(steps);
     cJSON *exp = cJSON_AddArrayToObject(o, "expected");
     for (size_t i = 0; i < r->n_expected; i++) {
         char *s = safe(r->expected[i], strlen(r->expected[i]));
@@ -124,6 +136,10 @@ char *hs_report_json_string(const hs_report_info *info, const hs_case *const *ca
     cJSON_AddStringToObject(tool, "name", "wsprobe");
     cJSON_AddStringToObject(tool, "version", WSPROBE_VERSION);
     add_safe(root, "target", info->target, strlen(info->target));
+    /* Where the run happened (JUnit's hostname), never a server's words. */
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) != 0) snprintf(host, sizeof host, "unknown");
+    add_safe(root, "host", host, strlen(host));
     const char *agent = info->agent;
     for (size_t i = 0; !agent && i < n; i++)
         if (results[i].server_agent[0]) agent = results[i].server_agent;
