@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "reports/rp_escape.h"
 
@@ -117,6 +118,17 @@ static void properties(rp_str *o, const rp_report *r)
     rp_str_adds(o, "\"/>\n    </properties>\n");
 }
 
+/* JUnit's hostname is where the tests ran: the report's host, or (a report
+ * from before that field) this machine. Never the server's agent: that is
+ * the system under test, and its words. */
+static const char *report_host(const rp_report *r)
+{
+    static char here[256];
+    if (r->host && r->host[0]) return r->host;
+    if (gethostname(here, sizeof here - 1) != 0) snprintf(here, sizeof here, "localhost");
+    return here;
+}
+
 static void suite_open(rp_str *o, const rp_report *r, size_t id, const char *name, tally t)
 {
     rp_str_addf(o, "  <testsuite id=\"%zu\" name=\"", id);
@@ -127,7 +139,7 @@ static void suite_open(rp_str *o, const rp_report *r, size_t id, const char *nam
                 t.tests, t.failures, t.skipped, t.time_s);
     timestamp(o, r->started);
     rp_str_adds(o, "\" hostname=\"");
-    x(o, rp_report_agent(r));
+    x(o, report_host(r));
     rp_str_adds(o, "\">\n");
     properties(o, r);
 }

@@ -258,6 +258,7 @@ static int parse_check(ctx *x, rp_report *r)
     if (tool) r->tool_version = str(x, tool, "tool", "version");
     r->target = str(x, root, "", "target");
     r->agent = opt_str(x, root, "", "agent");
+    r->host = opt_str(x, root, "", "host");
     r->started = str(x, root, "", "started");
     r->duration_s = num(x, root, "", "duration_ms") / 1000.0;
     r->exit_status = (int)num(x, root, "", "exit_status");
@@ -329,6 +330,7 @@ static int parse_load(ctx *x, rp_report *r)
     r->tool_version = strncmp(tool, "wsprobe ", 8) == 0 ? tool + 8 : tool;
     r->target = str(x, root, "", "target");
     r->started = str(x, root, "", "started_at");
+    r->host = opt_str(x, root, "", "host");
     field(x, root, "", "config", cJSON_Object);
     const cJSON *sum = field(x, root, "", "summary", cJSON_Object);
     if (sum) {

@@ -56,6 +56,7 @@ typedef struct rp_report {
     int kind;
     cJSON *root;
     const char *target, *agent; /* agent may be NULL */
+    const char *host;           /* the machine that ran it; NULL in older reports */
     const char *started;        /* ISO 8601 */
     const char *tool_version;
     double duration_s;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
@@ -163,7 +164,24 @@ static void test_junit(void **state)
     assert_non_null(strstr(x, "value=\"srv&lt;/script&gt;&lt;img src=x onerror=1&gt;\""));
     assert_null(strstr(x, "<img"));
     assert_null(strstr(x, "\x1b"));
+    /* hostname: where the run was, never the server's agent; a report
+     * without "host" (older) gets this machine's name */
+    char here[256] = "", want[300];
+    assert_int_equal(gethostname(here, sizeof here - 1), 0);
+    snprintf(want, sizeof want, "hostname=\"%s\"", here);
+    assert_non_null(strstr(x, want));
+    assert_null(strstr(x, "hostname=\"srv"));
     free(x);
+    rp_report_free(&r);
+    const char *at = strstr(good, "\"agent\":");
+    char *doc = malloc(strlen(good) + 32);
+    sprintf(doc, "%.*s\"host\":\"runner-7\",%s", (int)(at - good), good, at);
+    assert_int_equal(parse(&r, doc, err), 0);
+    x = junit(&r);
+    assert_non_null(strstr(x, "hostname=\"runner-7\""));
+    assert_null(strstr(x, want));
+    free(x);
+    free(doc);
     rp_report_free(&r);
 }
 
