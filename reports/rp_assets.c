@@ -243,7 +243,7 @@ const char rp_asset_js[] =
     "      });\n"
     "    });\n"
     "    apply();\n"
-    "    /* #case-ID (the Autobahn index.json's reportfile) opens that case. */\n"
+    "    /* #case-ID opens that case (a link to one case from elsewhere). */\n"
     "    var want = decodeURIComponent((location.hash || '').replace(/^#case-/, ''));\n"
     "    rows.forEach(function (row) {\n"
     "      if (want && row.c.id === want) { toggle(row); row.tr.scrollIntoView({ block: 'center' }); }\n"

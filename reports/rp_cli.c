@@ -30,6 +30,7 @@ static const char usage_text[] =
     "into index.html, junit.xml and (check reports) an Autobahn-compatible index.json.\n"
     "  (no mode)   each FILE is rendered into its own folder, or into DIR (one FILE)\n"
     "  --compare   several targets' check reports side by side: DIR/index.html, DIR/index.json\n"
+    "              (and Autobahn-style case files)\n"
     "  --diff      two runs of one target: newly failing, fixed, changed, added, removed;\n"
     "              exit status 1 when a case newly fails\n"
     "  --merge     load reports of shards into DIR/report.json (exact histogram merge),\n"
@@ -68,7 +69,7 @@ static void say_report(const char *path, const rp_report *r, const char *dir)
                     r->close_failed);
     rp_str_adds(&o, "\n  wrote ");
     rp_esc_term(&o, dir, strlen(dir), 0);
-    rp_str_adds(&o, r->kind == RP_KIND_CHECK ? "/{index.html,junit.xml,index.json}\n"
+    rp_str_adds(&o, r->kind == RP_KIND_CHECK ? "/{index.html,junit.xml,index.json,*_case_*.json}\n"
                                              : "/{index.html,junit.xml}\n");
     print_term(&o);
     rp_str_free(&o);
@@ -108,22 +109,20 @@ static int do_compare(size_t n, const char *out, rp_report *reps, char **files, 
     }
     if (rp_mkdirs(out, err, errlen) != 0) return 2;
     cJSON *data = rp_compare_data(list, n);
-    cJSON *idx = rp_autobahn_index(list, n, NULL);
     rp_str html = {0}, text = {0};
     rp_html_compare(&html, list, n, data);
     int rc = rp_write_file(out, "index.html", &html, err, errlen);
-    if (rc == 0) rc = rp_write_json(out, "index.json", idx, err, errlen);
+    if (rc == 0) rc = rp_autobahn_write(out, list, n, err, errlen);
     if (rc == 0) {
         rp_compare_print(&text, list, n, data);
         rp_str_adds(&text, "wrote ");
         rp_esc_term(&text, out, strlen(out), 0);
-        rp_str_adds(&text, "/{index.html,index.json}\n");
+        rp_str_adds(&text, "/{index.html,index.json,*_case_*.json}\n");
         print_term(&text);
     }
     rp_str_free(&html);
     rp_str_free(&text);
     cJSON_Delete(data);
-    cJSON_Delete(idx);
     return rc ? 2 : 0;
 }
 

@@ -21,9 +21,7 @@ int rp_write_report(const char *dir, const rp_report *r, char *err, size_t errle
     if (rc == 0) rc = rp_write_file(dir, "junit.xml", &junit, err, errlen);
     if (rc == 0 && r->kind == RP_KIND_CHECK) {
         const rp_report *one[1] = {r};
-        cJSON *idx = rp_autobahn_index(one, 1, NULL);
-        rc = rp_write_json(dir, "index.json", idx, err, errlen);
-        cJSON_Delete(idx);
+        rc = rp_autobahn_write(dir, one, 1, err, errlen);
     }
     rp_str_free(&html);
     rp_str_free(&junit);

@@ -134,7 +134,7 @@
       });
     });
     apply();
-    /* #case-ID (the Autobahn index.json's reportfile) opens that case. */
+    /* #case-ID opens that case (a link to one case from elsewhere). */
     var want = decodeURIComponent((location.hash || '').replace(/^#case-/, ''));
     rows.forEach(function (row) {
       if (want && row.c.id === want) { toggle(row); row.tr.scrollIntoView({ block: 'center' }); }

@@ -110,8 +110,35 @@ def junit_errors(xml_path):
     return errs
 
 
+CASE_FILE_MAX = 512 * 1024  # bytes: a case file is bounded (reports/SCHEMA.md)
+
+
+def autobahn_case_file_errors(folder, agent, entry, case):
+    """The case file an index.json entry names: next to index.json, named as
+    Autobahn names them, bounded, and agreeing with the report's case."""
+    f = entry["reportfile"]
+    if "/" in f or not re.fullmatch(r"[a-z0-9_]+_case_[A-Za-z0-9_-]+\.json", f):
+        return [f"{case['id']}: reportfile {f!r} is not AGENT_case_ID.json"]
+    path = os.path.join(folder, f)
+    if not os.path.isfile(path):
+        return [f"{case['id']}: {f} missing"]
+    if os.path.getsize(path) > CASE_FILE_MAX:
+        return [f"{case['id']}: {f} is {os.path.getsize(path)} bytes"]
+    with open(path, encoding="utf-8") as fh:
+        doc = json.load(fh)
+    want = {"agent": agent, "id": case["id"], "behavior": case["verdict"],
+            "behaviorClose": case["close_verdict"], "result": case["reason"],
+            "remoteCloseCode": case["close"]["server_code"], "description": case["title"]}
+    errs = [f"{case['id']}: {f}: {k} {doc.get(k)!r} != {v!r}" for k, v in want.items()
+            if doc.get(k) != v]
+    if doc.get("wsprobe", {}).get("steps") != case.get("steps"):
+        errs.append(f"{case['id']}: {f}: wsprobe.steps differ from report.json")
+    return errs
+
+
 def autobahn_errors(index_path, report):
-    """index.json has Autobahn's shape and agrees with report.json."""
+    """index.json has Autobahn's shape and agrees with report.json; every
+    reportfile is a case file next to it."""
     with open(index_path, encoding="utf-8") as f:
         idx = json.load(f)
     errs = []
@@ -123,6 +150,7 @@ def autobahn_errors(index_path, report):
         errs.append(f"agent {agent!r} != {want_agent!r}")
     if list(cases) != [c["id"] for c in report["cases"]]:
         errs.append("case ids differ from report.json")
+    files = set()
     for c in report["cases"]:
         e = cases.get(c["id"], {})
         if set(e) != {"behavior", "behaviorClose", "duration", "remoteCloseCode", "reportfile"}:
@@ -132,9 +160,13 @@ def autobahn_errors(index_path, report):
             errs.append(f"{c['id']}: verdicts {e['behavior']}/{e['behaviorClose']}")
         if e["remoteCloseCode"] != c["close"]["server_code"]:
             errs.append(f"{c['id']}: remoteCloseCode {e['remoteCloseCode']}")
-        if not isinstance(e["duration"], int) or e["reportfile"] != "index.html#case-" + c["id"]:
-            errs.append(f"{c['id']}: duration/reportfile {e['duration']!r} {e['reportfile']!r}")
-    return errs
+        if not isinstance(e["duration"], int):
+            errs.append(f"{c['id']}: duration {e['duration']!r}")
+        files.add(e["reportfile"])
+        errs += autobahn_case_file_errors(os.path.dirname(index_path), agent, e, c)
+    if len(files) != len(report["cases"]):
+        errs.append(f"{len(files)} distinct reportfiles for {len(report['cases'])} cases")
+    return errs[:20]
 
 
 def npm_ready():

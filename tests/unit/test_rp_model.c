@@ -192,7 +192,7 @@ static void test_autobahn(void **state)
     char err[300];
     assert_int_equal(parse(&r, good, err), 0);
     const rp_report *one[1] = {&r};
-    cJSON *idx = rp_autobahn_index(one, 1, NULL);
+    cJSON *idx = rp_autobahn_index(one, 1);
     const cJSON *agent = cJSON_GetObjectItemCaseSensitive(idx, "srv</script><img src=x onerror=1>");
     assert_non_null(agent);
     assert_int_equal(cJSON_GetArraySize(agent), 6);
@@ -202,18 +202,75 @@ static void test_autobahn(void **state)
                         "FAILED");
     assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(c, "remoteCloseCode")));
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(c, "duration")->valueint, 12);
+    /* Autobahn's file naming: the agent in lower-case letters, digits and
+     * '_', then _case_, then the id with '.' as '_' */
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(c, "reportfile")->valuestring,
-                        "index.html#case-1.2");
+                        "srv_script_img_src_x_onerror_1_case_1_2.json");
     c = cJSON_GetObjectItemCaseSensitive(agent, "1.3");
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(c, "remoteCloseCode")->valueint, 1002);
     cJSON_Delete(idx);
-    /* The same agent twice stays two agents. */
+    /* The same agent twice stays two agents, with files of their own. */
     const rp_report *two[2] = {&r, &r};
-    idx = rp_autobahn_index(two, 2, NULL);
+    idx = rp_autobahn_index(two, 2);
     assert_int_equal(cJSON_GetArraySize(idx), 2);
-    assert_non_null(cJSON_GetObjectItemCaseSensitive(idx, "srv</script><img src=x onerror=1> (2)"));
+    agent = cJSON_GetObjectItemCaseSensitive(idx, "srv</script><img src=x onerror=1> (2)");
+    assert_non_null(agent);
+    c = cJSON_GetObjectItemCaseSensitive(agent, "1.2");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(c, "reportfile")->valuestring,
+                        "srv_script_img_src_x_onerror_1_2_case_1_2.json");
     cJSON_Delete(idx);
+
+    /* A case file: Autobahn's keys, and wsprobe's case under "wsprobe". */
+    cJSON *f = rp_autobahn_case(&r, 2, "an agent");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "agent")->valuestring, "an agent");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "id")->valuestring, "1.3");
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f, "case")->valueint, 3);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "description")->valuestring, "T 1.3");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "expectation")->valuestring, "[echo]");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "behavior")->valuestring, "FAILED");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "result")->valuestring, "bad &<>");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(f, "httpResponse")->valuestring,
+                        "HTTP/1.1 101");
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(f, "remoteCloseCode")->valueint, 1002);
+    const cJSON *own = cJSON_GetObjectItemCaseSensitive(f, "wsprobe");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(own, "id")->valuestring, "1.3");
+    cJSON_Delete(f);
     rp_report_free(&r);
+
+    /* Bounded whatever the report holds: a 100 KB reason and 1000 wire
+     * entries come out cut, the cut entries counted in wire_truncated. */
+    rp_str doc = {0};
+    const char *at = strstr(good, "\"reason\":\"late");
+    rp_str_add(&doc, good, (size_t)(at - good));
+    rp_str_adds(&doc, "\"reason\":\"");
+    for (int i = 0; i < 100000; i++) rp_str_adds(&doc, i % 50 ? "x" : "\xc3\xa9");
+    rp_str_adds(&doc, "\"");
+    const char *rest = strchr(at + 10, '"') + 1; /* after the old reason's closing quote */
+    const char *wire = strstr(rest, "\"wire\":[]");
+    rp_str_add(&doc, rest, (size_t)(wire - rest));
+    rp_str_adds(&doc, "\"wire\":[");
+    for (int i = 0; i < 1000; i++)
+        rp_str_addf(&doc, "%s{\"t_ms\":%d,\"dir\":\"*\",\"kind\":\"note\",\"note\":\"n\"}",
+                    i ? "," : "", i);
+    rp_str_adds(&doc, "]");
+    rp_str_adds(&doc, wire + strlen("\"wire\":[]"));
+    assert_false(doc.oom);
+    if (parse(&r, doc.p, err) != 0) fail_msg("%s", err);
+    f = rp_autobahn_case(&r, 1, "a");
+    const char *res = cJSON_GetObjectItemCaseSensitive(f, "result")->valuestring;
+    assert_true(strlen(res) <= RP_AB_MAX_STRING + 3);
+    assert_string_equal(res + strlen(res) - 3, "...");
+    own = cJSON_GetObjectItemCaseSensitive(f, "wsprobe");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(own, "wire")),
+                     RP_AB_MAX_ITEMS);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(own, "wire_truncated")->valueint,
+                     1000 - RP_AB_MAX_ITEMS);
+    char *text = cJSON_PrintUnformatted(f);
+    assert_true(strlen(text) < 64 * 1024);
+    cJSON_free(text);
+    cJSON_Delete(f);
+    rp_report_free(&r);
+    rp_str_free(&doc);
 }
 
 static void test_html(void **state)
