@@ -72,6 +72,7 @@ void lg_cli_usage(FILE *out)
         "      --shard I/N          be shard I of N (1-based, 1 <= I <= N): take this shard's\n"
         "                           share of -c, --stages, -r, --connect-rate and -n, and\n"
         "                           connection ids after those of shards 1..I-1\n"
+        "      --id-base N          first connection id (default 0; --shard counts on from it)\n"
         "      --start-at TIME      wait until TIME, then start: RFC 3339 (2026-01-01T12:00:00Z),\n"
         "                           unix seconds, or +DURATION from now; refused when more\n"
         "                           than 1 s in the past (merge shards with wsprobe report "

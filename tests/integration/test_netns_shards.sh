@@ -3,6 +3,14 @@
 # bridge. `wsprobe serve` runs in one namespace (10.123.0.1), three load shards
 # in three others (10.123.0.11-13), each with its own host name; their reports
 # merge into one that equals the sum of the shards and what the server counted.
+# In the server's namespace, `ss` sees the three source addresses, and a relay
+# in front of the server (stamp_tap.py) reads the connection id in every echoed
+# stamp: each shard's connections carry the ids of its own range, and no id is
+# used twice across the shards.
+#
+# Then the script runs itself twice more, as a child that must fail (with
+# WSPROBE_BIN=/bin/false, and killed with SIGTERM mid-run), and checks that
+# the child's namespaces (wsp<its pid>*) are gone afterwards.
 #
 # The 10.123.0.0/24 addresses exist only inside the namespaces this test
 # creates (nothing is added to the host's own namespace, nothing is routed out);
@@ -10,19 +18,26 @@
 # privilege to create namespaces the test says why and counts as SKIPPED.
 cd "$(dirname "$0")/../.." || exit 2
 ROOT=$(pwd)
-WSPROBE="$ROOT/${WSPROBE_BIN:-build/san/wsprobe}"
+case "${WSPROBE_BIN:-build/san/wsprobe}" in
+/*) WSPROBE=$WSPROBE_BIN ;;
+*) WSPROBE="$ROOT/${WSPROBE_BIN:-build/san/wsprobe}" ;;
+esac
 P="wsp$$"
 NS_SRV="${P}srv"
 CLIENTS="1 2 3"
 TMP=$(mktemp -d /tmp/wsprobe-netns.XXXXXX)
 PORT=9001
+BACKEND=9002 # wsprobe serve, behind the relay, on 127.0.0.1 of its namespace
+REACH_S=${REACH_S:-10}
 passed=0
 failed=0
 SERVER_PID=""
+TAP_PID=""
+SS_PID=""
 LOAD_PIDS=""
 
 cleanup() {
-    for pid in $LOAD_PIDS $SERVER_PID; do
+    for pid in $LOAD_PIDS $SS_PID $TAP_PID $SERVER_PID; do
         kill "$pid" 2>/dev/null
     done
     for i in $CLIENTS; do ip netns del "${P}c$i" 2>/dev/null; done
@@ -85,19 +100,24 @@ setup() {
 check "namespaces, bridge and veth pairs set up" setup
 [ "$failed" -eq 0 ] || finish
 
-ip netns exec "$NS_SRV" "$WSPROBE" serve --host 10.123.0.1 --port $PORT --threads 1 \
+ip netns exec "$NS_SRV" "$WSPROBE" serve --host 127.0.0.1 --port $BACKEND --threads 1 \
     2>"$TMP/serve.log" &
 SERVER_PID=$!
+ip netns exec "$NS_SRV" /usr/bin/python3 "$ROOT/tests/integration/stamp_tap.py" 10.123.0.1 $PORT \
+    $BACKEND "$TMP/tap.json" 2>"$TMP/tap.log" &
+TAP_PID=$!
 
 # Reachable from every client namespace (bounded wait), and only as 10.123.0.1.
 reach() {
-    ip netns exec "${P}c$1" /usr/bin/python3 - "$PORT" <<'EOF'
+    ip netns exec "${P}c$1" /usr/bin/python3 - "$PORT" "$REACH_S" <<'EOF'
 import socket, sys, time
-deadline = time.monotonic() + 10
+deadline = time.monotonic() + float(sys.argv[2])
 while time.monotonic() < deadline:
     try:
         with socket.create_connection(("10.123.0.1", int(sys.argv[1])), timeout=0.5) as s:
-            sys.exit(0 if s.getsockname()[0].startswith("10.123.0.1") else 1)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            ok = s.getsockname()[0].startswith("10.123.0.1") and s.recv(12).startswith(b"HTTP/1.1")
+            sys.exit(0 if ok else 1)
     except OSError:
         time.sleep(0.1)
 sys.exit(1)
@@ -121,6 +141,15 @@ for i in $CLIENTS; do
     fi
     LOAD_PIDS="$LOAD_PIDS $!"
 done
+# What the server's namespace sees while the shards run (bounded: 15 s).
+(
+    end=$(($(date +%s) + 15))
+    while [ "$(date +%s)" -lt "$end" ]; do
+        ip netns exec "$NS_SRV" ss -Htn state established "( sport = :$PORT )" >>"$TMP/ss.log"
+        sleep 0.3
+    done
+) &
+SS_PID=$!
 codes=""
 for pid in $LOAD_PIDS; do
     wait "$pid"
@@ -132,6 +161,15 @@ for i in $CLIENTS; do
     [ "$codes" = " 0 0 0" ] || sed 's/^/      | /' "$TMP/load$i.log" | tail -n 5
 done
 
+kill "$SS_PID" 2>/dev/null
+wait "$SS_PID" 2>/dev/null
+SS_PID=""
+peers=$(awk '{ sub(/:[0-9]+$/, "", $4); print $4 }' "$TMP/ss.log" | sort -u | tr '\n' ' ')
+check "the server's namespace saw three source addresses ($peers)" \
+    [ "$peers" = "10.123.0.11 10.123.0.12 10.123.0.13 " ]
+kill -TERM "$TAP_PID"
+wait "$TAP_PID"
+TAP_PID=""
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID"
 SERVER_PID=""
@@ -175,6 +213,19 @@ elif what == "hosts":
 elif what == "together":
     starts = [s["started_unix_s"] for s in shards]
     ok = max(starts) - min(starts) < 0.5 and len(merged["series"]) <= 4
+elif what == "ids":
+    # Each connection's echoes carry one id, from its shard's range (by source
+    # address), and no id appears on two connections.
+    tap = [c for c in json.load(open(f"{tmp}/tap.json"))["connections"] if c["ids"]]
+    ranges = {f"10.123.0.1{i + 1}": range(s["config"]["id_base"],
+                                          s["config"]["id_base"] + s["config"]["connections"])
+              for i, s in enumerate(shards)}
+    ids = [c["ids"] for c in tap]
+    flat = [i for x in ids for i in x]
+    ok = len(tap) == 7 and all(len(x) == 1 for x in ids) and len(set(flat)) == len(flat) == 7 \
+        and all(c["ids"][0] in ranges.get(c["peer"], ()) for c in tap)
+    if not ok:
+        print("      | tap:", tap, "ranges:", {k: list(v) for k, v in ranges.items()})
 elif what == "histogram":
     want = {}
     for s in shards:
@@ -192,8 +243,44 @@ check "nothing lost, no errors across the bridge" judge intact
 check "shares 3+2+2 connections, ids 0/3/5, rate 101+100+100" judge shares
 check "shards started within 0.5 s of each other" judge together
 check "merged latency histogram = shards' buckets added" judge histogram
+check "connection ids: one per connection, in its shard's range, unique across shards" judge ids
 if command -v unshare >/dev/null 2>&1; then
     check "each shard stamped with its own host name" judge hosts
+fi
+
+# Cleanup also when a run fails: this script again, as a child whose wsprobe
+# cannot work (/bin/false), and as one stopped by SIGTERM while it waits for
+# the server. Either way it must exit non-zero and leave no wsp<pid>* behind.
+leftover() { # pid: the child's namespaces still present
+    ip netns list | awk '{print $1}' | grep "^wsp$1" | tr '\n' ' '
+}
+child_fails() {
+    WSPROBE_NETNS_CHILD=1 WSPROBE_BIN=/bin/false REACH_S=1 sh "$0" >"$TMP/child1.log" 2>&1 &
+    pid=$!
+    wait "$pid"
+    rc=$?
+    left=$(leftover "$pid")
+    [ "$rc" -ne 0 ] && grep -q "^FAIL server reachable" "$TMP/child1.log" && [ -z "$left" ] ||
+        { echo "      | rc=$rc left=[$left]"; sed 's/^/      | /' "$TMP/child1.log" | tail -n 5; false; }
+}
+child_killed() {
+    WSPROBE_NETNS_CHILD=1 WSPROBE_BIN=/bin/false REACH_S=8 sh "$0" >"$TMP/child2.log" 2>&1 &
+    pid=$!
+    made=""
+    for _ in $(seq 50); do # its namespaces exist once it reaches the wait
+        grep -q "set up" "$TMP/child2.log" && made=$(leftover "$pid") && break
+        sleep 0.1
+    done
+    kill -TERM "$pid"
+    wait "$pid"
+    rc=$?
+    left=$(leftover "$pid")
+    [ -n "$made" ] && [ "$rc" -ne 0 ] && [ -z "$left" ] ||
+        { echo "      | rc=$rc made=[$made] left=[$left]"; false; }
+}
+if [ -z "${WSPROBE_NETNS_CHILD:-}" ]; then
+    check "a failing run (WSPROBE_BIN=/bin/false) exits 1 and removes its namespaces" child_fails
+    check "a run stopped by SIGTERM removes its namespaces" child_killed
 fi
 
 finish
