@@ -292,11 +292,11 @@
   }
 
   function histogramBins(h) {
-    /* Re-bins the log-linear buckets into 12 bins per decade for drawing. */
+    /* Re-bins the log-linear buckets into 12 bins per decade for drawing;
+       the bucket at 0 ns joins the one at 1 ns, so every sample is drawn. */
     var bins = {};
     (h && h.buckets || []).forEach(function (b) {
-      if (b[0] <= 0) return;
-      var k = Math.floor(Math.log10(b[0] / 1000) * 12);
+      var k = Math.floor(Math.log10(Math.max(b[0], 1) / 1000) * 12);
       bins[k] = (bins[k] || 0) + b[1];
     });
     return Object.keys(bins).map(Number).sort(function (a, b) { return a - b; }).map(function (k) {

@@ -4,14 +4,26 @@
 // integration tests (tests/integration/test_report_*.py) turn them into results.
 //
 //   node check_report.js --html DIR/index.html --json DIR/report.json
-//        [--shot FILE.png] [--bypass-csp] [--open-all] [--width 1280]
+//        [--json MORE.json]... [--shot FILE.png] [--bypass-csp] [--open-all]
+//        [--expect-truncated] [--width 1280]
 //
-// Checks: the page renders with no console error, no page error and no
-// network request (only the file itself is loaded); for check reports the
-// summary matrix equals the JSON's counts, "Failed only" shows exactly the
-// failed cases, search and section filters work, a case opens with its wire
-// log; for load reports the charts are drawn. window.__pwned must
-// stay unset: hostile servers' payloads try to set it.
+// The page's kind follows from the JSON given: a check or load report.json,
+// a diff.json (`wsprobe report --diff -o`), or several check report.json
+// files in order (the page of `wsprobe report --compare`).
+//
+// Checks on every page: it renders with no console error, no page error and
+// no network request (only the file itself is loaded); window.__pwned stays
+// unset (hostile servers' payloads try to set it) and no element or event
+// handler came from the data. Check reports: the summary matrix equals the
+// JSON's counts, "Failed only" shows exactly the failed cases, search and
+// section filters work, a case opens with its steps, events and wire log,
+// and a truncated case says so. Load reports: each chart is drawn, the
+// throughput and connection lines have a point per second of the series,
+// the latency distribution's bars add up to the histogram's count. Compare:
+// a column per report, each cell the verdict that report gave, "only where
+// servers differ" and "failed somewhere" show exactly those cases. Diff: a
+// row per change in diff.json's order with its category and verdicts, and
+// the summary counts.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -25,6 +37,8 @@ function args() {
     const k = v[i];
     if (k === '--bypass-csp') a.bypassCsp = true;
     else if (k === '--open-all') a.openAll = true;
+    else if (k === '--expect-truncated') a.expectTruncated = true;
+    else if (k === '--json') (a.json = a.json || []).push(v[++i]);
     else a[k.replace(/^--/, '')] = v[++i];
   }
   return a;
@@ -37,7 +51,9 @@ function check(name, ok, detail) {
 
 async function main() {
   const a = args();
-  const report = JSON.parse(fs.readFileSync(a.json, 'utf8'));
+  const docs = a.json.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')));
+  const report = docs[0];
+  const kind = docs.length > 1 ? 'compare' : report.kind;
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wsprobe-chromium-'));
   const ctx = await chromium.launchPersistentContext(userDir, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -60,14 +76,18 @@ async function main() {
     await page.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
     await page.goto(url, { waitUntil: 'load', timeout: 20000 });
     await page.waitForSelector('body[data-rendered]', { timeout: 20000 });
-    const kind = await page.getAttribute('body', 'data-rendered');
-    check('page rendered as ' + report.kind, kind === report.kind, kind);
-    check('title names the target', (await page.title()).includes(report.target), await page.title());
+    const rendered = await page.getAttribute('body', 'data-rendered');
+    check('page rendered as ' + kind, rendered === kind, rendered);
+    const title = await page.title();
+    const want = kind === 'compare' ? docs.length + ' servers side by side' : kind === 'diff' ? report.new.target : report.target;
+    check('title says "' + want + '"', title.includes(want), title);
 
-    if (report.kind === 'check') await checkReport(page, report, a);
-    else await loadReport(page, report);
+    if (kind === 'check') await checkReport(page, report, a);
+    else if (kind === 'load') await loadReport(page, report);
+    else if (kind === 'compare') await comparePage(page, docs);
+    else await diffPage(page, report);
 
-    if (a.openAll) {
+    if (a.openAll && kind === 'check') {
       // Every case's details, wire log and handshake are rendered, so every
       // server string has reached the DOM.
       const n = await page.$$eval('tr.case', (rows) => { rows.forEach((r) => { if (!r.classList.contains('open')) r.click(); }); return rows.length; });
@@ -160,31 +180,161 @@ async function checkReport(page, report, a) {
 
   // Open the first failed case (or the first case) and look at its details.
   const c = report.cases.find((x) => x.verdict === 'FAILED') || report.cases[0];
-  await page.click('#case-table tr.case[id="case-' + c.id + '"]');
-  const det = await page.$eval('#case-table tr.case.open + tr.detail', (tr) => ({
-    wire: tr.querySelectorAll('table.wire tbody tr').length, text: tr.textContent }));
+  const det = await openCase(page, c);
   check('case ' + c.id + ' shows its ' + c.wire.length + ' wire log entries', det.wire === c.wire.length, det.wire);
   check('case ' + c.id + ' shows its reason and observed events',
     det.text.includes(c.reason) && c.observed.every((o) => det.text.includes(o)), det.text.slice(0, 300));
-  if (!a.openAll) await page.click('#case-table tr.case[id="case-' + c.id + '"]');
+  check('case ' + c.id + ' has steps in the JSON', Array.isArray(c.steps) && c.steps.length > 0, JSON.stringify(c.steps));
+  check('case ' + c.id + ' shows its ' + (c.steps || []).length + ' steps, in order',
+    JSON.stringify(det.steps) === JSON.stringify(c.steps), JSON.stringify(det.steps).slice(0, 300));
+  await closeCase(page, c, a);
+
+  // A case whose wire log or event list was cut says so on the page.
+  const cuts = [['wire_truncated', (n) => 'wire log truncated: ' + n + ' entries dropped'],
+    ['observed_truncated', (n) => n + ' more events not kept']];
+  for (const [field, words] of cuts) {
+    const cut = report.cases.find((x) => x[field] > 0);
+    if (a.expectTruncated) check('the report has a case with ' + field + ' > 0', !!cut);
+    if (!cut) continue;
+    const d = await openCase(page, cut);
+    const note = words(cut[field]);
+    check('case ' + cut.id + ' says "' + note + '"', d.notes.includes(note), JSON.stringify(d.notes));
+    await closeCase(page, cut, a);
+  }
   if (failed.length && !a.openAll) await setFilter(page, '#f-failed', true);
+}
+
+// Opens a case's details (with every filter reset so its row is visible).
+async function openCase(page, c) {
+  await page.click('#f-reset');
+  const row = '#case-table tr.case[id="case-' + c.id + '"]';
+  if (!(await page.$eval(row, (tr) => tr.classList.contains('open')))) await page.click(row);
+  return page.$eval(row + ' + tr.detail', (tr) => {
+    const h = Array.from(tr.querySelectorAll('h3')).find((x) => x.textContent === 'Steps');
+    const list = h && h.nextElementSibling && h.nextElementSibling.matches('ol.events') ? h.nextElementSibling : null;
+    return {
+      wire: tr.querySelectorAll('table.wire tbody tr').length,
+      text: tr.textContent,
+      steps: list ? Array.from(list.querySelectorAll('li')).map((li) => li.textContent) : null,
+      notes: Array.from(tr.querySelectorAll('p.note')).map((p) => p.textContent),
+    };
+  });
+}
+
+async function closeCase(page, c, a) {
+  if (!a.openAll) await page.click('#case-table tr.case[id="case-' + c.id + '"]');
+}
+
+// The commands of an SVG path: one M or L per point.
+function pathPoints(d) {
+  return (d.match(/[ML]/g) || []).length;
 }
 
 async function loadReport(page, report) {
   const figs = await page.$$eval('figure.chart', (f) => f.map((x) => ({
-    title: x.querySelector('figcaption').textContent, marks: x.querySelectorAll('svg path.line, svg rect').length })));
+    title: x.querySelector('figcaption').textContent,
+    paths: Array.from(x.querySelectorAll('svg path.line')).map((p) => p.getAttribute('d')),
+    bars: Array.from(x.querySelectorAll('svg rect')).map((r) => (r.querySelector('title') || {}).textContent || ''),
+  })));
   const need = ['Throughput', 'Latency percentiles', 'Open connections', 'Latency distribution'];
+  const fig = {};
   for (const n of need) {
-    const f = figs.find((x) => x.title.startsWith(n));
-    check('chart "' + n + '" drawn', f && f.marks > 0, JSON.stringify(f));
+    fig[n] = figs.find((x) => x.title.startsWith(n));
+    const f = fig[n];
+    check('chart "' + n + '" drawn', f && f.paths.length + f.bars.length > 0, JSON.stringify(f).slice(0, 200));
   }
+  const n = (report.series || []).length;
+  const thr = fig.Throughput || { paths: [] };
+  check('throughput chart: sent/s and received/s lines, each with a point per second of the series (' + n + ')',
+    n > 0 && thr.paths.length === 2 && thr.paths.every((d) => pathPoints(d) === n), thr.paths.map(pathPoints).join(','));
+  const open = fig['Open connections'] || { paths: [] };
+  check('open connections chart: a point per second of the series',
+    open.paths.length === 1 && pathPoints(open.paths[0]) === n, open.paths.map(pathPoints).join(','));
+  const dist = fig['Latency distribution'] || { bars: [] };
+  const counts = dist.bars.map((t) => { const m = /: ([0-9,]+) messages$/.exec(t); return m ? Number(m[1].replace(/,/g, '')) : NaN; });
+  const sum = counts.reduce((x, y) => x + y, 0);
+  const want = report.histograms.latency.count;
+  check('latency distribution: the bars add up to histograms.latency.count (' + want + ')',
+    want > 0 && sum === want && counts.every((x) => x > 0), sum + ' in ' + counts.length + ' bars');
   const sent = await page.$eval('#load-cards .card .value', (e) => e.textContent);
-  const want = Number(report.summary.rate.sent_per_s).toLocaleString('en-US', { maximumFractionDigits: 0 });
-  check('sent/s card equals the JSON (' + want + ')', sent === want, sent);
+  const wantSent = Number(report.summary.rate.sent_per_s).toLocaleString('en-US', { maximumFractionDigits: 0 });
+  check('sent/s card equals the JSON (' + wantSent + ')', sent === wantSent, sent);
   const rows = await page.$$eval('#latency-table tbody tr', (r) => r.length);
   const lat = report.summary.latency;
   const nonEmpty = ['corrected', 'uncorrected', 'connect', 'tls', 'upgrade'].filter((k) => lat[k] && lat[k].count > 0).length;
   check('latency table has a row per measured histogram', rows === nonEmpty, rows + ' vs ' + nonEmpty);
+}
+
+// The page of `wsprobe report --compare`, against the reports it was made from.
+async function comparePage(page, reports) {
+  const agents = reports.map((r) => r.agent || r.target);
+  const head = await page.$$eval('#compare-table thead th', (t) => t.map((x) => x.textContent));
+  check('a column per report, headed by its agent', JSON.stringify(head) === JSON.stringify(['Case', 'Title'].concat(agents)),
+    JSON.stringify(head).slice(0, 300));
+  const ids = [];
+  for (const r of reports) for (const c of r.cases) if (!ids.includes(c.id)) ids.push(c.id);
+  const rows = await page.$$eval('#compare-table tbody tr', (trs) => trs.map((tr) => ({
+    id: tr.querySelector('td.id').textContent,
+    cells: Array.from(tr.querySelectorAll('td.cell')).map((td) => {
+      const b = td.querySelector('.badge');
+      const note = Array.from(td.querySelectorAll('.note')).map((x) => x.textContent).join(' ');
+      return b ? b.getAttribute('data-verdict') + (note ? ' ' + note : '') : note;
+    }),
+  })));
+  check('a row per case of any report, in order (' + ids.length + ')', JSON.stringify(rows.map((x) => x.id)) === JSON.stringify(ids),
+    rows.length + ' rows');
+  const byId = reports.map((r) => Object.fromEntries(r.cases.map((c) => [c.id, c])));
+  const cell = (c) => (c ? c.verdict + (c.close_verdict !== 'OK' ? ' close ' + c.close_verdict : '') : 'not run');
+  const wrong = [];
+  for (const row of rows) {
+    const want = byId.map((m) => cell(m[row.id]));
+    if (JSON.stringify(row.cells) !== JSON.stringify(want)) wrong.push(row.id + ': ' + row.cells.join('|') + ' != ' + want.join('|'));
+  }
+  check('every cell is the verdict (and closing verdict) its report gave (' + rows.length * reports.length + ' cells)',
+    wrong.length === 0, wrong.slice(0, 5).join('; '));
+  const differ = ids.filter((id) => new Set(byId.map((m) => (m[id] ? m[id].verdict + '/' + m[id].close_verdict : '-'))).size > 1);
+  const failedSomewhere = ids.filter((id) => byId.some((m) => m[id] && (m[id].verdict === 'FAILED' || m[id].close_verdict === 'FAILED')));
+  const shown = () => page.$$eval('#compare-table tbody tr:not(.hidden)', (t) => t.map((x) => x.querySelector('td.id').textContent));
+  await page.setChecked('#f-differ', true);
+  const d = await shown();
+  check('"only where servers differ" shows exactly the ' + differ.length + ' cases whose verdicts differ',
+    differ.length > 0 && JSON.stringify(d) === JSON.stringify(differ), 'shown ' + d.join(' ').slice(0, 200) + ' / want ' + differ.join(' ').slice(0, 200));
+  await page.setChecked('#f-differ', false);
+  await page.setChecked('#f-failed', true);
+  const f = await shown();
+  check('"failed somewhere" shows exactly the ' + failedSomewhere.length + ' cases failed in a report',
+    JSON.stringify(f) === JSON.stringify(failedSomewhere), f.join(' ').slice(0, 200));
+  await page.setChecked('#f-failed', false);
+  const sums = await page.$$eval('#summary-matrix tbody tr', (trs) => trs.map((tr) =>
+    Array.from(tr.querySelectorAll('td')).slice(1).map((td) => Number(td.textContent))));
+  const wantSums = reports.map((r) => [r.cases.length].concat(['OK', 'NON-STRICT', 'INFORMATIONAL', 'UNIMPLEMENTED', 'FAILED']
+    .map((v) => r.cases.filter((c) => c.verdict === v).length), [r.cases.filter((c) => c.close_verdict === 'FAILED').length]));
+  check('summary by server counts each report\'s cases', JSON.stringify(sums) === JSON.stringify(wantSums), JSON.stringify(sums));
+}
+
+// The page of `wsprobe report --diff OLD NEW -o DIR`, against DIR/diff.json.
+async function diffPage(page, diff) {
+  const rows = await page.$$eval('#diff-table tbody tr', (trs) => trs.map((tr) => {
+    const td = tr.querySelectorAll('td');
+    const v = (cell) => { const b = cell.querySelector('.badge'); return b ? b.getAttribute('data-verdict') : null; };
+    return { change: tr.getAttribute('data-change'), id: td[1].textContent, before: v(td[3]), after: v(td[4]), why: td[5].textContent };
+  }));
+  const want = diff.changes.map((c) => ({ change: c.change, id: c.id, before: c.old ? c.old[0] : null, after: c.new ? c.new[0] : null,
+    why: (c.new && c.new[2]) || (c.old && c.old[2]) || '' }));
+  check('a row per change of diff.json, in its order (' + want.length + ')', want.length > 0 && rows.length === want.length,
+    rows.length + ' rows');
+  const wrong = rows.filter((r, i) => JSON.stringify(r) !== JSON.stringify(want[i]));
+  check('each row: category, case, verdict before and after, reason', wrong.length === 0, JSON.stringify(wrong.slice(0, 3)).slice(0, 400));
+  const names = ['newly failing', 'fixed', 'changed', 'added', 'removed'];
+  const counts = await page.$$eval('#summary-matrix tbody td', (t) => t.map((x) => Number(x.textContent)));
+  check('summary counts equal diff.json\'s', JSON.stringify(counts) === JSON.stringify(names.map((n) => diff.counts[n])), JSON.stringify(counts));
+  for (const n of names) {
+    const k = rows.filter((r) => r.change === n).length;
+    check('"' + n + '": ' + diff.counts[n] + ' rows', k === diff.counts[n], k);
+  }
+  const status = await page.textContent('#status');
+  check('the status line says whether a case newly fails',
+    diff.counts['newly failing'] > 0 ? status.includes('REGRESSION') : status.includes('no case fails'), status);
 }
 
 main().then(() => {

@@ -181,8 +181,12 @@ def npm_ready():
 
 
 def browser_checks(html, report_json, shot=None, *extra):
-    """Runs tests/browser/check_report.js; returns [(name, ok, detail)]."""
-    argv = ["node", os.path.join(BROWSER, "check_report.js"), "--html", html, "--json", report_json]
+    """Runs tests/browser/check_report.js on a page and the JSON it was made
+    from (one path, or a list: the reports of a --compare page, in order);
+    returns [(name, ok, detail)]."""
+    argv = ["node", os.path.join(BROWSER, "check_report.js"), "--html", html]
+    for j in [report_json] if isinstance(report_json, str) else report_json:
+        argv += ["--json", j]
     if shot:
         argv += ["--shot", shot]
     argv += list(extra)
