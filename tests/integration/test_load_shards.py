@@ -3,7 +3,10 @@
 127.0.0.1, started together with --start-at, merged with `wsprobe report
 --merge`: the merged counts are the sum of the shards and what the server
 counted, the merged percentiles are those of the three histograms merged, and
-thresholds are judged on the merged result."""
+thresholds are judged on the merged result. Every shard's and merged
+report.json follows reports/schema/load.schema.json (shard, start_at_unix_s,
+config.id_base, merge.missing_shards included), and the merged index.html
+passes the headless Chromium checks (tests/browser/check_report.js)."""
 import json
 import math
 import os
@@ -16,6 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness_util import WSPROBE, Proc, Results, free_port  # noqa: E402
+import report_util as ru  # noqa: E402
 
 N = 3
 CONNS = 10  # 4 + 3 + 3
@@ -112,6 +116,18 @@ def main():
     res.check("connection ids offset 0, 4, 7", [r["config"]["id_base"] for r in reps] == [0, 4, 7],
               [r["config"]["id_base"] for r in reps])
 
+    for i in range(1, N + 1):
+        errs = ru.schema_errors(os.path.join(tmp, f"s{i}", "report.json"))
+        res.check(f"shard {i}'s report.json follows the load schema", not errs, errs[:5])
+    # The schema is a real check of the shard fields.
+    bad = dict(reps[0], shard={"index": 0, "count": N})
+    bad["config"] = {k: v for k, v in reps[0]["config"].items() if k != "id_base"}
+    with open(os.path.join(ru.SCHEMAS, "load.schema.json")) as f:
+        schema = json.load(f)
+    errs = ru.validate(bad, schema)
+    res.check("control: the schema refuses shard.index 0 and a config without id_base",
+              any("shard.index" in e for e in errs) and any("id_base" in e for e in errs), errs)
+
     # Merge with thresholds that pass.
     files = [os.path.join(tmp, f"s{i}", "report.json") for i in range(1, N + 1)]
     out = os.path.join(tmp, "merged")
@@ -150,6 +166,14 @@ def main():
               2 <= len(merged["series"]) <= 4, len(merged["series"]))
     res.check("merge lists its shards", len(merged["merge"]["shards"]) == N
               and "missing_shards" not in merged["merge"])
+    errs = ru.schema_errors(os.path.join(out, "report.json"))
+    res.check("merged report.json follows the load schema", not errs, errs[:5])
+    if res.check("playwright-core installed (npm ci in tests/browser)", ru.npm_ready()):
+        os.makedirs(ru.SHOTS, exist_ok=True)
+        for name, ok, detail in ru.browser_checks(os.path.join(out, "index.html"),
+                                                  os.path.join(out, "report.json"),
+                                                  os.path.join(ru.SHOTS, "load-merged.png")):
+            res.check(f"merged page in chromium: {name}", ok, detail)
 
     for name in ("latency", "latency_uncorrected", "connect", "upgrade"):
         want = merge_hists([r["histograms"][name] for r in reps])
@@ -183,6 +207,14 @@ def main():
     code, so, se = run("report", "--merge", files[0], files[2], "-o", os.path.join(tmp, "m4"))
     res.check("a missing shard is named", code == 0 and "shard(s) 2 of 3 not given" in se,
               (code, se))
+    m4 = json.load(open(os.path.join(tmp, "m4", "report.json")))
+    res.check("merge.missing_shards names it", m4["merge"].get("missing_shards") == "2",
+              m4["merge"].get("missing_shards"))
+    errs = ru.schema_errors(os.path.join(tmp, "m4", "report.json"))
+    res.check("a merge with a missing shard follows the load schema", not errs, errs[:5])
+    errs = ru.validate(dict(m4, merge=dict(m4["merge"], missing_shards=2)), schema)
+    res.check("control: the schema refuses a missing_shards that is not a list of numbers",
+              any("missing_shards" in e for e in errs), errs)
     code, so, se = run("report", "--threshold", "lost==0", files[0])
     res.check("--threshold without --merge refused", code == 2, (code, se))
     code, so, se = run("report", "--merge", *files, "-o", os.path.join(tmp, "m5"),
@@ -192,6 +224,10 @@ def main():
     res.check("--start-at in the past refused", code == 2 and "in the past" in se, (code, se))
     code, so, se = run("load", "--shard", "3/2", url)
     res.check("--shard 3/2 refused", code == 2 and "numbered 1 to 2" in se, (code, se))
+    code, so, se = run("load", "--help")
+    res.check("load --help lists --shard, --id-base and --start-at",
+              code == 0 and all(f"\n      {o} " in so for o in ("--shard", "--id-base", "--start-at")),
+              so[-600:])
 
     check_source_ips(res)
     shutil.rmtree(tmp, ignore_errors=True)
