@@ -1,6 +1,8 @@
 """Helpers for the report tests: a small JSON Schema validator (the subset
 reports/schema/*.json uses), JUnit validation with xmllint against
-tests/data/junit.xsd, and the headless Chromium checks in tests/browser/.
+tests/data/junit.xsd (the lenient reading of the format) and
+tests/data/junit-strict.xsd (the strict one), and the headless Chromium
+checks in tests/browser/.
 
 Everything runs locally: no network, no pip."""
 import json
@@ -13,6 +15,7 @@ from harness_util import ROOT
 
 SCHEMAS = os.path.join(ROOT, "reports", "schema")
 JUNIT_XSD = os.path.join(ROOT, "tests", "data", "junit.xsd")
+JUNIT_STRICT_XSD = os.path.join(ROOT, "tests", "data", "junit-strict.xsd")
 BROWSER = os.path.join(ROOT, "tests", "browser")
 SHOTS = os.path.join(ROOT, "build", "report-shots")
 
@@ -86,12 +89,17 @@ def schema_errors(report_path):
     return validate(doc, schema)
 
 
-def junit_errors(xml_path):
-    """xmllint against the XSD, then the counts the XSD cannot express."""
-    p = subprocess.run(["xmllint", "--noout", "--schema", JUNIT_XSD, xml_path],
-                       capture_output=True, text=True, timeout=60)
-    if p.returncode != 0:
-        return [p.stderr.strip()[:2000]]
+def junit_errors(xml_path, report=None):
+    """xmllint against both XSDs, then what an XSD cannot express: the counts
+    of each suite and of the whole agree with its testcases, and (given the
+    check report.json it was made from) there is one testsuite per section of
+    summary.sections, in order, holding that section's cases, plus the
+    not-run suite of an interrupted run."""
+    for xsd in (JUNIT_XSD, JUNIT_STRICT_XSD):
+        p = subprocess.run(["xmllint", "--noout", "--schema", xsd, xml_path],
+                           capture_output=True, text=True, timeout=60)
+        if p.returncode != 0:
+            return [os.path.basename(xsd) + ": " + p.stderr.strip()[:2000]]
     errs = []
     root = ET.parse(xml_path).getroot()
     tot = {"tests": 0, "failures": 0, "skipped": 0}
@@ -107,6 +115,19 @@ def junit_errors(xml_path):
     for k, v in tot.items():
         if int(root.get(k)) != v:
             errs.append(f"testsuites: {k}={root.get(k)} but {v}")
+    if report and report.get("kind") == "check":
+        suites = root.findall("testsuite")
+        want = [f"{x['section']} {x['title']}" for x in report["summary"]["sections"]]
+        if report.get("not_run"):
+            want.append("not run (interrupted)")
+        got = [x.get("name") for x in suites]
+        if got != want:
+            errs.append(f"testsuites {got[:8]} but summary.sections gives {want[:8]}")
+        for suite, sec in zip(suites, report["summary"]["sections"]):
+            ids = [c.get("name").split(" ", 1)[0] for c in suite.findall("testcase")]
+            mine = [c["id"] for c in report["cases"] if c["section"] == sec["section"]]
+            if ids != mine or int(suite.get("tests")) != sec["total"]:
+                errs.append(f"testsuite {suite.get('name')}: cases {ids[:5]} != {mine[:5]}")
     return errs
 
 

@@ -14,6 +14,7 @@ shows the detector works."""
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
@@ -53,8 +54,12 @@ def main():
         r.check("the agent is the hostile Server header", "<script>" in (report["agent"] or ""))
 
         jx = os.path.join(out, "junit.xml")
-        r.check("junit.xml validates against tests/data/junit.xsd", not ru.junit_errors(jx),
-                ru.junit_errors(jx)[:3])
+        errs = ru.junit_errors(jx, report)
+        r.check("junit.xml validates against both JUnit XSDs, a testsuite per section", not errs,
+                errs[:3])
+        hosts = {s.get("hostname") for s in ET.parse(jx).getroot().iter("testsuite")}
+        r.check("junit.xml's hostname is this machine, not the hostile Server header",
+                hosts == {socket.gethostname()}, hosts)
         parsed = " ".join(
             (e.get("message") or "") + (e.text or "") + (e.get("value") or "")
             for e in ET.parse(jx).getroot().iter())

@@ -7,12 +7,16 @@ index.json against Autobahn's shape and report.json, and index.html in
 headless Chromium (tests/browser/check_report.js). Screenshots go to
 build/report-shots/ (a CI artifact); WSPROBE_UPDATE_DOCS=1 also refreshes
 docs/report.png for the README."""
+import copy
 import filecmp
 import json
 import os
+import re
 import shutil
+import socket
 import subprocess
 import tempfile
+import xml.etree.ElementTree as ET
 
 from harness_util import PEERS, ROOT, WSPROBE, Proc, Results, free_port, serve
 import report_util as ru
@@ -31,8 +35,13 @@ def check_outputs(r, label, out, kind):
     report = json.load(open(rj, encoding="utf-8"))
     errs = ru.schema_errors(rj)
     r.check(f"{label}: report.json follows reports/schema/{kind}.schema.json", not errs, errs[:5])
-    errs = ru.junit_errors(os.path.join(out, "junit.xml"))
-    r.check(f"{label}: junit.xml validates against the JUnit XSD, counts agree", not errs, errs[:3])
+    errs = ru.junit_errors(os.path.join(out, "junit.xml"), report)
+    r.check(f"{label}: junit.xml validates against both JUnit XSDs, counts agree"
+            + (", one testsuite per section of summary.sections" if kind == "check" else ""),
+            not errs, errs[:3])
+    hosts = {s.get("hostname") for s in ET.parse(os.path.join(out, "junit.xml")).getroot().iter("testsuite")}
+    r.check(f"{label}: junit.xml's hostname is the report's host ({report.get('host')}), "
+            "this machine", hosts == {report.get("host")} == {socket.gethostname()}, hosts)
     if kind == "check":
         errs = ru.autobahn_errors(os.path.join(out, "index.json"), report)
         r.check(f"{label}: index.json is Autobahn's shape and agrees with report.json", not errs,
@@ -50,7 +59,6 @@ def browser(r, label, out, shot):
 
 
 def junit_failures(out):
-    import xml.etree.ElementTree as ET
     root = ET.parse(os.path.join(out, "junit.xml")).getroot()
     return sorted(c.get("name").split(" ")[0] for c in root.iter("testcase")
                   if c.find("failure") is not None)
@@ -119,6 +127,19 @@ def main():
             f.write('<?xml version="1.0"?><testsuites><testsuite name="s" tests="1">'
                     '<testcase classname="c"/></testsuite></testsuites>\n')
         r.check("control: the XSD refuses a testcase without a name", ru.junit_errors(broken) != [])
+        # ... the strict XSD refuses a server's words as the hostname, and a
+        # suite missing from a check report's sections is noticed.
+        if rep and rep.get("kind") == "check" and os.path.isfile(os.path.join(out, "junit.xml")):
+            text = open(os.path.join(out, "junit.xml"), encoding="utf-8").read()
+            with open(broken, "w", encoding="utf-8") as f:
+                f.write(re.sub(r'hostname="[^"]*"', 'hostname="srv&lt;script&gt;"', text))
+            errs = ru.junit_errors(broken)
+            r.check("control: the strict XSD refuses markup as the hostname",
+                    errs and "junit-strict.xsd" in errs[0], errs[:1])
+            doc = copy.deepcopy(rep)
+            doc["summary"]["sections"].append(dict(doc["summary"]["sections"][0], section="99"))
+            r.check("control: a section without its testsuite is noticed",
+                    ru.junit_errors(os.path.join(out, "junit.xml"), doc) != [])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     r.finish()
