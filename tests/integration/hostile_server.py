@@ -4,11 +4,17 @@ its Server header, the text it "echoes" and its close reasons carry <script>
 and "><img onerror=...> payloads that set window.__pwned if a report
 ever lets them run, plus terminal escape sequences.
 
-    hostile_server.py PORT        (listens on 127.0.0.1 only)
+    hostile_server.py PORT [--load]     (listens on 127.0.0.1 only)
 
 It speaks just enough RFC 6455 for wsprobe check to reach the steps: a
 correct 101, then for each data frame a text message with a payload, pongs
-for pings, and a close frame with a hostile reason."""
+for pings, and a close frame with a hostile reason.
+
+With --load it is a target for `wsprobe load`: every other connection is
+refused with "403 <script>..." (the reason phrase a load report keeps) and a
+hostile HTML body; the others get a 101 with the hostile Server header, have
+their first ECHOES messages echoed faithfully, then a close 1000 whose reason
+is a payload."""
 import os
 import socket
 import struct
@@ -27,6 +33,7 @@ TERM = "\x1b]0;pwned\x07\x1b[2J"
 SERVER = SCRIPT + IMG + SVG
 PAYLOADS = [SCRIPT, IMG, SVG, "<b>bold</b>" + SVG]
 REASONS = [IMG, SCRIPT, SVG + TERM]
+ECHOES = 20  # --load: messages echoed before the hostile close
 
 
 def read_exact(c, n):
@@ -39,14 +46,68 @@ def read_exact(c, n):
     return b
 
 
-def serve(c, k):
-    c.settimeout(10)
+def read_request(c):
     req = b""
     while b"\r\n\r\n" not in req and len(req) < 65536:
         d = c.recv(4096)
         if not d:
-            return
+            return None
         req += d
+    return req
+
+
+def read_frame(c):
+    """(fin, opcode, unmasked payload) of the next client frame."""
+    b0, b1 = read_exact(c, 2)
+    op, n = b0 & 0x0F, b1 & 0x7F
+    if n == 126:
+        n = struct.unpack("!H", read_exact(c, 2))[0]
+    elif n == 127:
+        n = struct.unpack("!Q", read_exact(c, 8))[0]
+    if n > (1 << 24):
+        raise ConnectionError
+    mask = read_exact(c, 4) if b1 & 0x80 else b"\0\0\0\0"
+    return bool(b0 & 0x80), op, bytes(x ^ mask[i % 4] for i, x in enumerate(read_exact(c, n)))
+
+
+def serve_load(c, k):
+    """--load: refuse every other connection, echo then close the rest."""
+    c.settimeout(10)
+    req = read_request(c)
+    if req is None:
+        return
+    if k % 2:
+        body = f"<html><body>{SCRIPT}{IMG}{SVG}</body></html>".encode()
+        c.sendall(f"HTTP/1.1 403 {SCRIPT}\r\nServer: {SERVER}\r\nContent-Type: text/html\r\n"
+                  f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+        return
+    key = ""
+    for line in req.decode("latin-1").split("\r\n"):
+        if line.lower().startswith("sec-websocket-key:"):
+            key = line.split(":", 1)[1].strip()
+    c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Accept: {accept_for(key)}\r\nServer: {SERVER}\r\n\r\n").encode())
+    echoed = 0
+    while True:
+        fin, op, data = read_frame(c)
+        if op == 8:
+            c.sendall(frame(8, data[:2], mask=False))
+            return
+        if op == 9:
+            c.sendall(frame(10, data, mask=False))
+        elif op in (1, 2):
+            c.sendall(frame(op, data, fin=fin, mask=False))
+            echoed += 1
+            if echoed == ECHOES:
+                reason = REASONS[(k // 2) % 2].encode()
+                c.sendall(frame(8, struct.pack("!H", 1000) + reason, mask=False))
+
+
+def serve(c, k):
+    c.settimeout(10)
+    req = read_request(c)
+    if req is None:
+        return
     key = ""
     for line in req.decode("latin-1").split("\r\n"):
         if line.lower().startswith("sec-websocket-key:"):
@@ -55,28 +116,20 @@ def serve(c, k):
     c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                f"Sec-WebSocket-Accept: {acc}\r\nServer: {SERVER}\r\nX-Note: {IMG}\r\n\r\n").encode())
     while True:
-        b0, b1 = read_exact(c, 2)
-        op, n = b0 & 0x0F, b1 & 0x7F
-        if n == 126:
-            n = struct.unpack("!H", read_exact(c, 2))[0]
-        elif n == 127:
-            n = struct.unpack("!Q", read_exact(c, 8))[0]
-        if n > (1 << 24):
-            return
-        mask = read_exact(c, 4) if b1 & 0x80 else b"\0\0\0\0"
-        data = bytes(x ^ mask[i % 4] for i, x in enumerate(read_exact(c, n)))
+        fin, op, data = read_frame(c)
         if op == 8:
             reason = REASONS[k % len(REASONS)].encode()
             c.sendall(frame(8, struct.pack("!H", 1000) + reason[:123], mask=False))
             return
         if op == 9:
             c.sendall(frame(10, data, mask=False))
-        elif op in (0, 1, 2) and b0 & 0x80:
+        elif op in (0, 1, 2) and fin:
             c.sendall(frame(1, PAYLOADS[k % len(PAYLOADS)].encode(), mask=False))
 
 
 def main():
     port = int(sys.argv[1])
+    handler = serve_load if "--load" in sys.argv[2:] else serve
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", port))
@@ -88,7 +141,7 @@ def main():
 
         def run(c=c, k=k):
             try:
-                serve(c, k)
+                handler(c, k)
             except (OSError, ConnectionError, ValueError):
                 pass
             finally:

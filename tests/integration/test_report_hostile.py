@@ -10,7 +10,13 @@ them back verbatim after XML parsing; index.html contains none of them as
 markup; in headless Chromium, with every case opened (so every string is in
 the DOM), nothing ran — with the page's CSP and with CSP bypassed, so the
 escaping alone holds. A control page with one payload pasted in unescaped
-shows the detector works."""
+shows the detector works.
+
+The same for the other pages server strings reach: `report --compare` of a
+`wsprobe serve` run and the hostile run (the hostile Server header heads a
+column), `report --diff` of the two (hostile reasons in the rows), and
+`wsprobe load --report` against hostile_server.py --load (403 with a <script>
+reason phrase and body, close reasons with "><img onerror=...>)."""
 import json
 import os
 import shutil
@@ -19,12 +25,86 @@ import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
 
-from harness_util import PYTHON, WSPROBE, Proc, Results, free_port
+from harness_util import PYTHON, WSPROBE, Proc, Results, free_port, serve
 import report_util as ru
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PAYLOADS = ["<script>__pwned='script'</script>", "\"><img src=x onerror=__pwned=1>",
             "'><svg onload=__pwned='svg'>"]
+
+
+CASES = "1.1.*,2.1,7.1.*"
+
+
+def markup_errors(html):
+    """What an escaped page must not contain: a payload as markup, a third
+    script element, or '</' inside the embedded JSON."""
+    raw = open(html, encoding="utf-8").read()
+    errs = []
+    if "<img" in raw or "<svg onload" in raw or "__pwned='script'</script>" in raw:
+        errs.append("a payload as markup")
+    if raw.count("<script") != 2:
+        errs.append(f"{raw.count('<script')} script elements")
+    if "</" in raw.split('id="wsprobe-data">', 1)[1].split("</script>", 1)[0]:
+        errs.append("'</' inside the embedded JSON")
+    return errs
+
+
+def in_chromium(r, label, html, jsons, *extra):
+    """The page with its CSP and with CSP bypassed: nothing runs either way."""
+    for mode, more in (("with CSP", []), ("CSP bypassed", ["--bypass-csp"])):
+        for name, ok, detail in ru.browser_checks(html, jsons, None, *extra, *more):
+            r.check(f"{label} in chromium ({mode}): {name}", ok, detail)
+
+
+def compare_and_diff(r, tmp, serve_rj, hostile_rj):
+    out = os.path.join(tmp, "compare")
+    p = subprocess.run([WSPROBE, "report", "--compare", serve_rj, hostile_rj, "-o", out],
+                       capture_output=True, timeout=120)
+    r.check("--compare serve hostile exits 0", p.returncode == 0, p.stderr[-300:])
+    html = os.path.join(out, "index.html")
+    r.check("compare page: the hostile agent is in the page, escaped",
+            "&lt;script&gt;__pwned" in open(html, encoding="utf-8").read())
+    errs = markup_errors(html)
+    r.check("compare page: no payload as markup", not errs, errs)
+    in_chromium(r, "compare page", html, [serve_rj, hostile_rj])
+
+    out = os.path.join(tmp, "diff")
+    p = subprocess.run([WSPROBE, "report", "--diff", serve_rj, hostile_rj, "-o", out],
+                       capture_output=True, timeout=120)
+    r.check("--diff serve hostile exits 1 (the hostile server's echoes fail)", p.returncode == 1,
+            p.stderr[-300:])
+    r.check("--diff's terminal output carries no raw ESC", b"\x1b]0;pwned" not in p.stdout + p.stderr)
+    dj = os.path.join(out, "diff.json")
+    text = json.dumps(json.load(open(dj, encoding="utf-8")), ensure_ascii=False)
+    r.check("diff.json carries the hostile reasons verbatim", any(pl in text for pl in PAYLOADS))
+    errs = markup_errors(os.path.join(out, "index.html"))
+    r.check("diff page: no payload as markup", not errs, errs)
+    in_chromium(r, "diff page", os.path.join(out, "index.html"), dj)
+
+
+def hostile_load(r, tmp):
+    port = free_port()
+    out = os.path.join(tmp, "load")
+    with Proc([PYTHON, os.path.join(HERE, "hostile_server.py"), str(port), "--load"], port=port):
+        p = subprocess.run([WSPROBE, "load", f"ws://127.0.0.1:{port}/", "-c", "4", "-t", "1",
+                            "-d", "2", "--reconnect", "--no-progress", "--report", out],
+                           capture_output=True, timeout=120)
+    r.check("load against the hostile server exits 0", p.returncode == 0, p.stderr[-300:])
+    r.check("load's terminal output carries no raw payload ESC", b"\x1b" not in p.stdout + p.stderr)
+    rj = os.path.join(out, "report.json")
+    errs = ru.schema_errors(rj)
+    r.check("load report.json follows the load schema", not errs, errs[:5])
+    rep = json.load(open(rj, encoding="utf-8"))
+    det = rep["summary"]["errors"]["details"]
+    text = json.dumps(det, ensure_ascii=False)
+    r.check("the 403 reason phrase and a close reason reached the report verbatim",
+            "HTTP 403 " + PAYLOADS[0] in text and PAYLOADS[1] in text, text[:400])
+    errs = ru.junit_errors(os.path.join(out, "junit.xml"), rep)
+    r.check("load junit.xml validates against both JUnit XSDs", not errs, errs[:3])
+    errs = markup_errors(os.path.join(out, "index.html"))
+    r.check("load page: no payload as markup", not errs, errs)
+    in_chromium(r, "load page", os.path.join(out, "index.html"), rj)
 
 
 def main():
@@ -35,7 +115,7 @@ def main():
     try:
         with Proc([PYTHON, os.path.join(HERE, "hostile_server.py"), str(port)], port=port):
             p = subprocess.run([WSPROBE, "check", f"ws://127.0.0.1:{port}/", "--cases",
-                                "1.1.*,2.1,7.1.*", "-j", "4", "--report", out],
+                                CASES, "-j", "4", "--report", out],
                                capture_output=True, timeout=300)
         r.check("check against the hostile server exits 1 (its echoes are wrong)",
                 p.returncode == 1, p.returncode)
@@ -84,6 +164,14 @@ def main():
             for name, ok, detail in ru.browser_checks(html, rj, os.path.join(ru.SHOTS, "hostile.png"),
                                                       "--open-all", *extra):
                 r.check(f"chromium ({mode}): {name}", ok, detail)
+
+        port = free_port()
+        with serve(port):
+            sout = os.path.join(tmp, "serve")
+            subprocess.run([WSPROBE, "check", f"ws://127.0.0.1:{port}/", "--cases", CASES, "-j",
+                            "4", "--report", sout], capture_output=True, timeout=300)
+        compare_and_diff(r, tmp, os.path.join(sout, "report.json"), rj)
+        hostile_load(r, tmp)
 
         # Control: the same page with one payload pasted in unescaped.
         bad = os.path.join(tmp, "control.html")
