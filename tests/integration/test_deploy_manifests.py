@@ -5,9 +5,14 @@ instruction (stages, Debian 12 base, no remote ADD, non-root runtime, built
 with scripts/deps.sh), the manifests parsed as YAML and their wiring checked
 (Indexed Job, completion index -> --shard, shared start time, the volume, the
 merge step), and their shell commands run with a stand-in `wsprobe` that
-records its arguments, which the real `wsprobe load` must then accept."""
+records its arguments, which the real `wsprobe load` must then accept.
+launch.sh runs against a stand-in `kubectl` that reports a failed, finished,
+or never-finishing Job: a failed load Job ends it quickly with status 2 (no
+waiting out TIMEOUT), and the merge Job's outcome is its status. The build
+context leaves out what a host built (.dockerignore)."""
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -229,6 +234,88 @@ def check_k8s(res, uid):
               and "job-merge.yaml" in launch)
 
 
+FAKE_KUBECTL = r"""#!/usr/bin/python3
+# A stand-in kubectl: records its arguments; `get job NAME -o jsonpath=...`
+# answers succeeded/failed/completions/Failed-condition as FAKE_LOAD or
+# FAKE_MERGE say; `wait` does what kubectl wait --for=condition=complete does
+# on a failed Job: it waits out its --timeout (at most 30 s here).
+import os, sys, time
+with open(os.environ["FAKE_LOG"], "a") as f:
+    f.write(" ".join(sys.argv[1:]) + "\n")
+a = sys.argv[1:]
+if a[:2] == ["get", "job"]:
+    merge = a[2] == "wsprobe-merge"
+    state = os.environ["FAKE_MERGE" if merge else "FAKE_LOAD"]
+    n = 1 if merge else 3
+    print({"failed": f"/1/{n}/True", "complete": f"{n}//{n}/", "running": f"//{n}/"}[state], end="")
+elif a[:1] == ["wait"]:
+    t = next(x.split("=", 1)[1] for x in a if x.startswith("--timeout="))
+    time.sleep(min(float(t.rstrip("s")), 30))
+    sys.exit(1)
+"""
+
+
+def check_launch(res):
+    """launch.sh with a stand-in kubectl first on PATH."""
+    with tempfile.TemporaryDirectory() as fake:
+        with open(os.path.join(fake, "kubectl"), "w") as f:
+            f.write(FAKE_KUBECTL)
+        os.chmod(os.path.join(fake, "kubectl"), 0o755)
+        runs = (("load Job failed", "failed", "complete", "20s", 2),
+                ("load and merge Jobs complete", "complete", "complete", "20s", 0),
+                ("merge Job failed (a threshold missed)", "complete", "failed", "20s", 1),
+                ("load Job never finishes", "running", "complete", "2s", 2))
+        for name, load, merge, timeout, want in runs:
+            log = os.path.join(fake, name.replace(" ", "_") + ".log")
+            env = dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}", FAKE_LOG=log,
+                       FAKE_LOAD=load, FAKE_MERGE=merge, TIMEOUT=timeout, POLL="0.2", LEAD="5")
+            t0 = time.monotonic()
+            p = subprocess.run(["sh", os.path.join(K8S, "launch.sh")], env=env,
+                               capture_output=True, timeout=120)
+            took = time.monotonic() - t0
+            calls = open(log).read() if os.path.exists(log) else ""
+            limit = 10 if timeout == "20s" else 8
+            res.check(f"launch.sh, {name}: exit {want} within {limit} s",
+                      p.returncode == want and took < limit,
+                      (p.returncode, round(took, 1), p.stderr.decode()[-300:]))
+            if load != "complete":
+                words = b"the load Job failed" if load == "failed" else b"did not finish within"
+                res.check(f"launch.sh, {name}: says so and shows the shards' logs",
+                          words in p.stderr and "logs --prefix" in calls, p.stderr[-200:])
+            merged = "apply -f job-merge.yaml" in calls
+            res.check(f"launch.sh, {name}: the merge Job {'runs' if load == 'complete' else 'is not started'}",
+                      merged == (load == "complete"), calls[-400:])
+
+
+def check_dockerignore(res):
+    """The build context of `podman build -f deploy/Containerfile .` leaves
+    out what a host built and the git history, and keeps every source."""
+    path = os.path.join(ROOT, ".dockerignore")
+    if not res.check(".dockerignore at the top of the repository (the build context)",
+                     os.path.isfile(path)):
+        return
+    pats = [l.strip() for l in open(path) if l.strip() and not l.startswith("#")]
+
+    def ignored(rel):
+        # Docker's rules: a pattern matches the path or a folder above it;
+        # '**' matches any number of folders.
+        parts = rel.split("/")
+        for pat in pats:
+            rx = "^" + re.escape(pat).replace(r"\*\*/", "(.*/)?").replace(r"\*", "[^/]*") + "$"
+            if any(re.match(rx, "/".join(parts[:i])) for i in range(1, len(parts) + 1)):
+                return True
+        return False
+
+    out = ["build/san/wsprobe", "bin/wsprobe", ".git/HEAD", "tests/browser/node_modules/x/y.js",
+           "tests/fuzz/corpus-run/frame/abc"]
+    keep = ["Makefile", "scripts/deps.sh", "cases/01-framing.json", "ws/ws_frame.c",
+            "reports/rp_assets.c", "deploy/Containerfile", "tests/browser/package.json"]
+    res.check(".dockerignore leaves out build/, bin/, .git, node_modules, the fuzz corpus",
+              all(ignored(x) for x in out), [x for x in out if not ignored(x)])
+    res.check(".dockerignore keeps the sources the image is built from",
+              not any(ignored(x) for x in keep), [x for x in keep if ignored(x)])
+
+
 def check_readme(res):
     text = open(os.path.join(DEPLOY, "README.md")).read()
     res.check("deploy/README.md: 'Running from many machines' with Kubernetes and ssh/parallel",
@@ -242,6 +329,8 @@ def main():
     res = Results()
     uid = check_containerfile(res)
     check_k8s(res, uid)
+    check_launch(res)
+    check_dockerignore(res)
     check_readme(res)
     res.finish()
 
