@@ -21,12 +21,15 @@ lock = threading.Lock()
 conns = []
 
 
-def pump(src, dst):
+def pump(src, dst, frames=None):
+    """Copies src to dst until either side ends; frames, if given, reads along."""
     try:
         while True:
             d = src.recv(65536)
             if not d:
                 break
+            if frames:
+                frames.feed(d)
             dst.sendall(d)
     except OSError:
         pass
@@ -72,24 +75,6 @@ class Frames:
                     pass
 
 
-def relay_back(backend, client, ids):
-    frames = Frames(ids)
-    try:
-        while True:
-            d = backend.recv(65536)
-            if not d:
-                break
-            frames.feed(d)
-            client.sendall(d)
-    except OSError:
-        pass
-    for s in (client, backend):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-
 def main():
     host, port, backend_port, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 
@@ -113,7 +98,7 @@ def main():
         with lock:
             conns.append((addr[0], ids))
         threading.Thread(target=pump, args=(c, b), daemon=True).start()
-        threading.Thread(target=relay_back, args=(b, c, ids), daemon=True).start()
+        threading.Thread(target=pump, args=(b, c, Frames(ids)), daemon=True).start()
 
 
 main()
