@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "harness/hs_corpus.h"
+
 static const char *const verdict_names[HS_VERDICT_COUNT] = {
     "OK", "INFORMATIONAL", "NON-STRICT", "UNIMPLEMENTED", "FAILED",
 };
@@ -31,6 +33,7 @@ uint64_t hs_payload_size(const hs_payload *p)
     case HS_PAY_REPEAT:
         return (uint64_t)p->len * p->count;
     case HS_PAY_RANDOM:
+    case HS_PAY_CORPUS:
         return p->size;
     case HS_PAY_CONCAT: {
         uint64_t n = 0;
@@ -66,6 +69,9 @@ void hs_payload_fill(const hs_payload *p, uint8_t *out)
         break;
     case HS_PAY_RANDOM:
         fill_random(p->seed, p->size, out);
+        break;
+    case HS_PAY_CORPUS:
+        hs_corpus_fill(p->corpus, p->seed, p->offset, p->size, out);
         break;
     case HS_PAY_CONCAT:
         for (size_t i = 0; i < p->n_parts; i++) {

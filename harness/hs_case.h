@@ -26,15 +26,17 @@ int hs_verdict_parse(const char *s); /* -1 if unknown */
 
 /* ---- payloads ---- */
 
-enum hs_payload_kind { HS_PAY_BYTES, HS_PAY_REPEAT, HS_PAY_RANDOM, HS_PAY_CONCAT };
+enum hs_payload_kind { HS_PAY_BYTES, HS_PAY_REPEAT, HS_PAY_RANDOM, HS_PAY_CONCAT, HS_PAY_CORPUS };
 
 typedef struct hs_payload {
     int kind;
     uint8_t *bytes; /* BYTES: the bytes; REPEAT: the unit repeated */
     size_t len;
     uint64_t count;           /* REPEAT */
-    uint64_t seed;            /* RANDOM */
-    uint64_t size;            /* RANDOM */
+    uint64_t seed;            /* RANDOM, CORPUS */
+    uint64_t size;            /* RANDOM, CORPUS */
+    uint64_t offset;          /* CORPUS: where in the document the bytes start */
+    int corpus;               /* CORPUS: enum hs_corpus_kind */
     struct hs_payload *parts; /* CONCAT */
     size_t n_parts;
 } hs_payload;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/hs_corpus.h"
+
 static int set_bytes(hs_payload *p, const void *b, size_t n)
 {
     p->kind = HS_PAY_BYTES;
@@ -108,6 +110,37 @@ static int parse_repeat(hs_ld *l, const cJSON *r, hs_payload *p, const char *whe
     return 0;
 }
 
+/* The "seed" (optional) and "size" of a generated payload. */
+static int parse_seed_size(hs_ld *l, const cJSON *v, hs_payload *p, const char *w)
+{
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(v, "seed");
+    const cJSON *size = cJSON_GetObjectItemCaseSensitive(v, "size");
+    if (!size) return hs_ld_fail(l, w, "needs 'size'");
+    if (seed && hs_ld_u64(l, seed, UINT64_MAX >> 11, &p->seed, w)) return -1;
+    return hs_ld_u64(l, size, HS_LD_MAX_PAYLOAD, &p->size, w);
+}
+
+static int parse_corpus(hs_ld *l, const cJSON *v, hs_payload *p, const char *w)
+{
+    static const char *const keys[] = {"kind", "seed", "size", "offset", NULL};
+    if (hs_ld_check_keys(l, v, keys, w)) return -1;
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(v, "kind");
+    const cJSON *offset = cJSON_GetObjectItemCaseSensitive(v, "offset");
+    if (!cJSON_IsString(kind))
+        return hs_ld_fail(l, w, "needs 'kind', one of %s", hs_corpus_kind_list());
+    p->corpus = hs_corpus_kind_parse(kind->valuestring);
+    if (p->corpus < 0)
+        return hs_ld_fail(l, w, "unknown kind '%s' (one of %s)", kind->valuestring,
+                          hs_corpus_kind_list());
+    p->kind = HS_PAY_CORPUS;
+    if (parse_seed_size(l, v, p, w)) return -1;
+    if (offset && hs_ld_u64(l, offset, HS_LD_MAX_PAYLOAD, &p->offset, w)) return -1;
+    /* the document up to the slice is generated too */
+    if (p->offset + p->size > HS_LD_MAX_PAYLOAD)
+        return hs_ld_fail(l, w, "offset + size over 1 GiB");
+    return 0;
+}
+
 int hs_ld_payload(hs_ld *l, const cJSON *j, hs_payload *p, const char *where)
 {
     memset(p, 0, sizeof *p);
@@ -116,7 +149,7 @@ int hs_ld_payload(hs_ld *l, const cJSON *j, hs_payload *p, const char *where)
     if (!cJSON_IsObject(j) || !j->child || j->child->next)
         return hs_ld_fail(l, where,
                           "a payload is a string or an object with one of text, hex, repeat, "
-                          "random, codepoints, concat");
+                          "random, corpus, codepoints, concat");
     const cJSON *v = j->child;
     const char *k = v->string;
     char w[256];
@@ -133,13 +166,10 @@ int hs_ld_payload(hs_ld *l, const cJSON *j, hs_payload *p, const char *where)
     if (!strcmp(k, "random")) {
         static const char *const keys[] = {"seed", "size", NULL};
         if (hs_ld_check_keys(l, v, keys, w)) return -1;
-        const cJSON *seed = cJSON_GetObjectItemCaseSensitive(v, "seed");
-        const cJSON *size = cJSON_GetObjectItemCaseSensitive(v, "size");
-        if (!size) return hs_ld_fail(l, w, "needs 'size'");
         p->kind = HS_PAY_RANDOM;
-        if (seed && hs_ld_u64(l, seed, UINT64_MAX >> 11, &p->seed, w)) return -1;
-        return hs_ld_u64(l, size, HS_LD_MAX_PAYLOAD, &p->size, w);
+        return parse_seed_size(l, v, p, w);
     }
+    if (!strcmp(k, "corpus")) return parse_corpus(l, v, p, w);
     if (!strcmp(k, "codepoints")) {
         if (!cJSON_IsArray(v)) return hs_ld_fail(l, w, "must be a list of numbers");
         size_t n = (size_t)cJSON_GetArraySize(v);

@@ -1,8 +1,8 @@
 /* hs_ld_payload: payloads in case files.
  *
  * Owns: decoding a payload field into an hs_payload: a string, or one of
- * text, hex, repeat, random, codepoints (any value, even ones UTF-8 forbids),
- * concat; sizes bounded by HS_LD_MAX_PAYLOAD; and the errors for each.
+ * text, hex, repeat, random, corpus (hs_corpus), codepoints (any value, even
+ * ones UTF-8 forbids), concat; sizes bounded by HS_LD_MAX_PAYLOAD; and the errors for each.
  * Internal to harness/. */
 #ifndef HS_LD_PAYLOAD_H
 #define HS_LD_PAYLOAD_H

@@ -1,7 +1,7 @@
 /* Unit tests for hs_load: case files -> catalogue. Families (params, matrix,
  * ranges, {var} substitution of whole values and inside strings), payload
- * forms, defaults, and an error that names the file, case and field for
- * every kind of mistake. */
+ * forms (corpus among them), defaults, and an error that names the file, case
+ * and field for every kind of mistake. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "harness/hs_case.h"
+#include "harness/hs_corpus.h"
 #include "harness/hs_judge.h"
 #include "harness/hs_load.h"
 
@@ -103,6 +104,21 @@ static void test_payload_forms(void **state)
     check_payload("{\"concat\": [\"a\", {\"hex\": \"00\"}, {\"repeat\": {\"byte\": \"b\", "
                   "\"count\": 2}}]}",
                   (const uint8_t *)"a\0bb", 4);
+}
+
+/* {"corpus": ...} loads into the generator's bytes for that kind, seed,
+ * offset and size (the generator itself: test_harness_corpus). */
+static void test_corpus_payload(void **state)
+{
+    (void)state;
+    uint8_t want[3000];
+    hs_corpus_fill(HS_CORPUS_PROSE, 7, 100, sizeof want, want);
+    check_payload("{\"corpus\": {\"kind\": \"prose\", \"seed\": 7, \"offset\": 100, "
+                  "\"size\": 3000}}",
+                  want, sizeof want);
+    hs_corpus_fill(HS_CORPUS_PDF, 0, 0, 64, want);
+    check_payload("{\"corpus\": {\"kind\": \"pdf\", \"size\": \"64\"}}", want, 64);
+    check_payload("{\"corpus\": {\"kind\": \"json\", \"size\": 0}}", want, 0);
 }
 
 static void test_random_is_seeded(void **state)
@@ -272,6 +288,22 @@ static const struct bad bad_files[] = {
     {HEAD "{\"id\": \"1.1\", \"title\": \"t\", \"rfc\": \"r\", \"steps\": [{\"send\": {\"op\": 1, "
           "\"payload\": {\"repeat\": {\"text\": \"ab\", \"count\": 600000000}}}}]}" TAIL,
      "payload over 1 GiB"},
+    {HEAD "{\"id\": \"1.1\", \"title\": \"t\", \"rfc\": \"r\", \"steps\": [{\"send\": {\"op\": 1, "
+          "\"payload\": {\"corpus\": {\"kind\": \"csv\", \"size\": 9}}}}]}" TAIL,
+     "steps[0].send.payload.corpus: unknown kind 'csv' (one of json, bitmap, prose, html, pdf)"},
+    {HEAD "{\"id\": \"1.1\", \"title\": \"t\", \"rfc\": \"r\", \"steps\": [{\"send\": {\"op\": 1, "
+          "\"payload\": {\"corpus\": {\"size\": 9}}}}]}" TAIL,
+     "payload.corpus: needs 'kind', one of json, bitmap"},
+    {HEAD "{\"id\": \"1.1\", \"title\": \"t\", \"rfc\": \"r\", \"steps\": [{\"send\": {\"op\": 1, "
+          "\"payload\": {\"corpus\": {\"kind\": \"html\"}}}}]}" TAIL,
+     "payload.corpus: needs 'size'"},
+    {HEAD "{\"id\": \"1.1\", \"title\": \"t\", \"rfc\": \"r\", \"steps\": [{\"send\": {\"op\": 1, "
+          "\"payload\": {\"corpus\": {\"kind\": \"html\", \"size\": 9, \"bytes\": 9}}}}]}" TAIL,
+     "payload.corpus: unknown field 'bytes'"},
+    {HEAD "{\"id\": \"1.1\", \"title\": \"t\", \"rfc\": \"r\", \"steps\": [{\"send\": {\"op\": 1, "
+          "\"payload\": {\"corpus\": {\"kind\": \"pdf\", \"size\": 1073741824, "
+          "\"offset\": 1}}}}]}" TAIL,
+     "payload.corpus: offset + size over 1 GiB"},
 };
 
 static void test_errors_name_the_place(void **state)
@@ -329,6 +361,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_simple_case),
         cmocka_unit_test(test_payload_forms),
+        cmocka_unit_test(test_corpus_payload),
         cmocka_unit_test(test_random_is_seeded),
         cmocka_unit_test(test_family_matrix),
         cmocka_unit_test(test_family_params_and_range),
