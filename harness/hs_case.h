@@ -3,7 +3,8 @@
  * Owns: the in-memory form of the case files (cases/NN-name.json) (documented in cases/README.md):
  * payload generators, frame specs, steps, expectation patterns, verdicts; and
  * the catalogue (every case of every file, in catalogue order). Loading and
- * family expansion live in hs_load.c, payload bytes in hs_payload.c. */
+ * family expansion live in hs_load.c and the hs_ld_*.c modules; payload
+ * bytes are made in hs_case.c (corpus documents in hs_corpus*.c). */
 #ifndef HS_CASE_H
 #define HS_CASE_H
 
