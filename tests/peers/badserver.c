@@ -53,6 +53,8 @@ enum bug {
     BUG_ACCEPT_UNMASKED,
     BUG_IGNORE_RSV,
     BUG_NO_UTF8,
+    BUG_UTF8_AT_END,
+    BUG_DROP_ON_ERROR,
     BUG_ACCEPT_BAD_CLOSE_CODES,
     BUG_NO_PONG,
     BUG_TRUNCATE_LEN16,
@@ -69,6 +71,7 @@ enum bug {
     BUG_DEFLATE_ACCEPT_RSV1_CONTROL,
     BUG_DEFLATE_ACCEPT_BAD_WINDOW,
     BUG_DEFLATE_COMPRESS_AFTER_DECLINE,
+    BUG_DEFLATE_IGNORE_SERVER_WINDOW,
     /* hostile */
     BUG_SILENT,
     BUG_SLOWLORIS,
@@ -109,6 +112,10 @@ static const struct {
     {BUG_ACCEPT_UNMASKED, "accept-unmasked", "unmasked client frames are echoed"},
     {BUG_IGNORE_RSV, "ignore-rsv", "frames with RSV bits set are treated as if they were clear"},
     {BUG_NO_UTF8, "no-utf8", "text messages are not checked for UTF-8 (no 1007)"},
+    {BUG_UTF8_AT_END, "utf8-at-end",
+     "text is checked for UTF-8 only when the message ends (then 1007), not as it arrives"},
+    {BUG_DROP_ON_ERROR, "drop-on-error",
+     "a connection failed for a protocol error is closed (TCP) without a close frame"},
     {BUG_ACCEPT_BAD_CLOSE_CODES, "accept-bad-close-codes",
      "a close with an invalid code is answered with the same code, not 1002"},
     {BUG_NO_PONG, "no-pong", "pings are never answered"},
@@ -136,6 +143,8 @@ static const struct {
      "an offer with max_window_bits outside 8..15 is accepted, value echoed"},
     {BUG_DEFLATE_COMPRESS_AFTER_DECLINE, "deflate-compress-after-decline",
      "declines permessage-deflate, then sends compressed (RSV1) messages"},
+    {BUG_DEFLATE_IGNORE_SERVER_WINDOW, "deflate-ignore-server-window",
+     "agrees to server_max_window_bits but deflates with a 15-bit window"},
     {BUG_SILENT, "silent", "accepts TCP and never answers"},
     {BUG_SLOWLORIS, "slowloris", "writes the 101 response one byte per second"},
     {BUG_ENDLESS_HEADER, "endless-header", "a response header line that never ends (256 MiB cap)"},
@@ -486,6 +495,7 @@ static int setup_deflate(conn *c, const ws_pmd_params *agreed)
     ws_pmd_params in = *agreed, out = *agreed;
     if (bug(BUG_DEFLATE_IGNORE_NO_CONTEXT_TAKEOVER)) out.server_no_context_takeover = false;
     if (bug(BUG_DEFLATE_RESET_CLIENT_CONTEXT)) in.client_no_context_takeover = true;
+    if (bug(BUG_DEFLATE_IGNORE_SERVER_WINDOW)) out.server_max_window_bits = 15;
     c->inflater = ws_pmd_new(true, &in, -1);
     c->deflater = ws_pmd_new(true, &out, -1);
     return c->inflater && c->deflater ? 0 : -1;
@@ -613,7 +623,7 @@ static int check_frame(const conn *c, const frame *f)
 /* Is this frame's payload plain text to validate as it arrives (fail-fast)? */
 static bool validate_as_it_arrives(const conn *c, const frame *f)
 {
-    if (bug(BUG_NO_UTF8)) return false;
+    if (bug(BUG_NO_UTF8) || bug(BUG_UTF8_AT_END)) return false;
     if (f->op == WS_OP_TEXT) return !(c->deflate && (f->rsv & WS_RSV1));
     return f->op == WS_OP_CONT && c->in_message && c->msg_op == WS_OP_TEXT && !c->msg_compressed;
 }
@@ -743,7 +753,7 @@ static int on_data(conn *c, const frame *f)
         int rc = ws_pmd_decompress(c->inflater, f->payload, (size_t)f->len, f->fin, &c->msg);
         if (rc == WS_PMD_E_TOO_BIG) return WS_CLOSE_TOO_BIG;
         if (rc != WS_PMD_OK) return WS_CLOSE_PROTOCOL_ERROR;
-        if (text &&
+        if (text && !bug(BUG_UTF8_AT_END) &&
             ws_utf8_feed(&c->utf8, c->msg.data + before, c->msg.len - before) == WS_UTF8_INVALID)
             return WS_CLOSE_INVALID_DATA;
     } else if (ws_buf_append(&c->msg, f->payload, (size_t)f->len) != 0) {
@@ -751,6 +761,8 @@ static int on_data(conn *c, const frame *f)
     }
     if (!f->fin) return GO_ON;
     c->in_message = false;
+    if (text && bug(BUG_UTF8_AT_END) && !ws_utf8_valid(c->msg.data, c->msg.len))
+        return WS_CLOSE_INVALID_DATA;
     if (text && ws_utf8_finish(&c->utf8) == WS_UTF8_INVALID) return WS_CLOSE_INVALID_DATA;
     return echo_message(c, c->msg_op, c->msg.data, c->msg.len);
 }
@@ -904,7 +916,7 @@ static void frame_loop(conn *c)
         int rc = r < 0 ? code : on_frame(c, &f);
         if (rc == DONE) return;
         if (rc > 0) {
-            send_close(c, (uint16_t)rc);
+            if (!bug(BUG_DROP_ON_ERROR)) send_close(c, (uint16_t)rc);
             end_gracefully(c);
             return;
         }
