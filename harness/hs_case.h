@@ -216,6 +216,9 @@ typedef struct hs_case {
     uint16_t close_codes[HS_MAX_CODES];
     size_t n_close_codes;
     uint64_t max_message;
+    /* Uses {subprotocol} but the run has no --subprotocol (hs_bind): the
+     * case is UNIMPLEMENTED without a connection. */
+    bool needs_subprotocol;
     hs_step *steps;
     size_t n_steps;
 } hs_case;

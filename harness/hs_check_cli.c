@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "harness/hs_bind.h"
 #include "harness/hs_case.h"
 #include "harness/hs_config.h"
 #include "harness/hs_load.h"
@@ -662,7 +663,12 @@ int check_main(int argc, char **argv)
         }
     }
     hs_catalogue cat = {0};
-    if (load_catalogue(&cat, o.cases_dirs, o.n_cases_dirs) != 0) {
+    int loaded = load_catalogue(&cat, o.cases_dirs, o.n_cases_dirs);
+    if (loaded == 0 && hs_catalogue_bind_subprotocol(&cat, o.subprotocol) != 0) {
+        fprintf(stderr, "wsprobe: out of memory binding --subprotocol\n");
+        loaded = -1;
+    }
+    if (loaded != 0) {
         hs_catalogue_free(&cat);
         free_opts(&o);
         return 2;

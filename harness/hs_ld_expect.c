@@ -284,8 +284,10 @@ static int parse_alt(hs_ld *l, const cJSON *j, hs_alt *a, const char *where)
         if (hs_ld_str(l, v, &a->why, w)) return -1;
         char bad[64];
         if (!hs_why_check(a->why, bad, sizeof bad))
-            return hs_ld_fail(
-                l, w, "unknown placeholder %s (known: {close_code}, {bytes}, {elapsed_ms})", bad);
+            return hs_ld_fail(l, w,
+                              "unknown placeholder %s (known: {close_code}, {bytes}, {elapsed_ms}, "
+                              "{subprotocol})",
+                              bad);
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(j, "stop"))) {
         snprintf(w, sizeof w, "%s.stop", where);

@@ -39,11 +39,13 @@ static bool is_ident_start(int c)
     return isalpha(c) || c == '_';
 }
 
-/* Placeholders the engine fills when the case runs ({i} in repeated payloads,
- * the figures in `why`): a family template leaves them as they are. */
+/* Placeholders filled later ({i} in repeated payloads, the figures in `why`,
+ * {host} {path} {key} in requests, {subprotocol} from the command line): a
+ * family template leaves them as they are. */
 static bool is_runtime_name(const char *p, size_t n)
 {
-    static const char *const names[] = {"i", "close_code", "bytes", "elapsed_ms", NULL};
+    static const char *const names[] = {"i",    "close_code", "bytes",       "elapsed_ms", "host",
+                                        "path", "key",        "subprotocol", NULL};
     for (int i = 0; names[i]; i++)
         if (strlen(names[i]) == n && !strncmp(p, names[i], n)) return true;
     return false;

@@ -54,7 +54,12 @@ void hs_run_case(const hs_case *c, const hs_run_opts *o, hs_result *r)
     ws_buf_init(&s.rx, (size_t)s.max_message + HS_READ_CHUNK + HS_HEAD_MAX);
     ws_buf_init(&s.inflated, HS_INFLATE_OUT_MAX);
 
-    if (net_dial(&s.conn, o->url->host, o->url->port, o->tls, s.deadline) != 0) {
+    if (c->needs_subprotocol) {
+        hs_sess_judge(&s, HS_UNIMPLEMENTED,
+                      "the case offers the server's own subprotocol: run with --subprotocol NAME");
+        r->close_verdict = HS_OK;
+        snprintf(r->close_reason, sizeof r->close_reason, "no connection");
+    } else if (net_dial(&s.conn, o->url->host, o->url->port, o->tls, s.deadline) != 0) {
         r->connect_failed = true;
         r->err_class = s.conn.err_class;
         hs_sess_judge(&s, HS_FAILED, "cannot connect: %s", s.conn.err);
