@@ -2,12 +2,15 @@
 wait for their port, stop them by PID, and count results.
 
 Every test here talks only to 127.0.0.0/8 or [::1]; every wait is bounded."""
+import base64
+import hashlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -125,6 +128,78 @@ def node_echo(port, *args, log=None):
     """node-ws echo server (peers/echo_ws.js, its options in ARGS)."""
     return Proc(["node", os.path.join(PEER_SCRIPTS, "echo_ws.js"), str(port), *args],
                 port=port, log=log)
+
+
+class RawServer:
+    """A hand-written server on 127.0.0.1: runs `behave(server, conn)` in a
+    thread for each connection it accepts; close() ends them all."""
+
+    def __init__(self, behave):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.behave = behave
+        self.stop = False
+        self.conns = []
+        threading.Thread(target=self.loop, daemon=True).start()
+
+    def loop(self):
+        self.sock.settimeout(0.2)
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.conns.append(c)
+            threading.Thread(target=self.safe, args=(c,), daemon=True).start()
+
+    def safe(self, c):
+        try:
+            self.behave(self, c)
+        except OSError:
+            pass
+
+    def close(self):
+        self.stop = True
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+        self.sock.close()
+
+    @property
+    def url(self):
+        return f"ws://127.0.0.1:{self.port}/"
+
+
+def read_head(c, limit=1 << 20):
+    """The request head (through the blank line) and the bytes read past it."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        d = c.recv(4096)
+        if not d or len(buf) > limit:
+            raise OSError("eof before the end of the request head")
+        buf += d
+    end = buf.index(b"\r\n\r\n") + 4
+    return buf[:end], buf[end:]
+
+
+def upgrade(c, extra=""):
+    """Reads the request head and answers 101 with the right accept value;
+    returns the head and the bytes that came after it."""
+    head, rest = read_head(c)
+    key = ""
+    for line in head.decode("latin-1").split("\r\n"):
+        if line.lower().startswith("sec-websocket-key:"):
+            key = line.split(":", 1)[1].strip()
+    acc = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode())
+                           .digest()).decode()
+    c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Accept: {acc}\r\n{extra}\r\n").encode("latin-1"))
+    return head, rest
 
 
 class Results:

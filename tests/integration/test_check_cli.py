@@ -4,8 +4,6 @@ selection, --config, --cases-dir, -j ordering, report.json, and servers that
 misbehave (silent, endless data, one huge frame, never closing TCP, control
 characters in what they send): each gets a verdict within the time limit and
 nothing raw reaches the terminal."""
-import base64
-import hashlib
 import json
 import os
 import socket
@@ -13,13 +11,12 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import ROOT, WSPROBE, Results, free_port, serve  # noqa: E402
+from harness_util import (ROOT, WSPROBE, RawServer, Results, free_port, serve,  # noqa: E402
+                          upgrade)
 
-GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 ENV = dict(os.environ, NO_COLOR="1")
 
 
@@ -32,66 +29,6 @@ def run(*args, timeout=120):
 
 
 # ---- small raw-socket servers that misbehave in one way each ----
-
-class RawServer:
-    """Accepts connections on 127.0.0.1 and runs `behave(conn)` in a thread each."""
-
-    def __init__(self, behave):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.behave = behave
-        self.stop = False
-        self.conns = []
-        threading.Thread(target=self.loop, daemon=True).start()
-
-    def loop(self):
-        self.sock.settimeout(0.2)
-        while not self.stop:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.conns.append(c)
-            threading.Thread(target=self.safe, args=(c,), daemon=True).start()
-
-    def safe(self, c):
-        try:
-            self.behave(self, c)
-        except OSError:
-            pass
-
-    def close(self):
-        self.stop = True
-        for c in self.conns:
-            try:
-                c.close()
-            except OSError:
-                pass
-        self.sock.close()
-
-    @property
-    def url(self):
-        return f"ws://127.0.0.1:{self.port}/"
-
-
-def upgrade(c, extra=""):
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        d = c.recv(4096)
-        if not d:
-            raise OSError("eof")
-        buf += d
-    key = ""
-    for line in buf.decode("latin-1").split("\r\n"):
-        if line.lower().startswith("sec-websocket-key:"):
-            key = line.split(":", 1)[1].strip()
-    acc = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
-    c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               f"Sec-WebSocket-Accept: {acc}\r\n{extra}\r\n").encode("latin-1"))
-
 
 def read_frame(c):
     def exact(n):
