@@ -33,6 +33,9 @@
 #define MAX_LIST         64
 #define CUT_GRACE_MS     1000 /* after Ctrl-C, running cases may finish this long */
 #define EXIT_INTERRUPTED 130
+/* bounds of the section-title column of the summary table */
+#define HS_SUMMARY_TITLE_MIN 30
+#define HS_SUMMARY_TITLE_MAX 60
 
 typedef struct target {
     char *url;
@@ -267,12 +270,47 @@ static void print_case(const check_opts *o, const hs_case *c, const hs_result *r
     }
 }
 
+/* Columns a UTF-8 string takes: one per code point (lead bytes). */
+static size_t columns(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* s in exactly `width` columns: padded, or cut with "..." at a code point. */
+static void print_column(const char *s, size_t width)
+{
+    size_t n = columns(s);
+    if (n <= width) {
+        printf("%s%*s", s, (int)(width - n), "");
+        return;
+    }
+    size_t keep = width > 3 ? width - 3 : 0, cols = 0, i = 0;
+    for (; s[i]; i++) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && cols++ == keep) break;
+    }
+    printf("%.*s%.*s", (int)i, s, (int)(width - keep), "...");
+}
+
 static void print_summary(const check_opts *o, const hs_case *const *cases, const hs_result *res,
                           size_t n)
 {
     static const char *const head[HS_VERDICT_COUNT] = {"ok", "info", "non-strict", "unimpl",
                                                        "failed"};
-    printf("\n%-8s %-30s %6s", "section", "", "cases");
+    /* The title column is as wide as the longest section title shown, within
+     * bounds, so "Compression (permessage-deflate echo)" is not cut. */
+    char title[HS_SUMMARY_TITLE_MAX * 4 + 8];
+    size_t width = HS_SUMMARY_TITLE_MIN;
+    for (size_t i = 0; i < n; i++) {
+        hs_escape((const uint8_t *)cases[i]->section_title, strlen(cases[i]->section_title), title,
+                  sizeof title);
+        size_t w = columns(title);
+        if (w > width) width = w < HS_SUMMARY_TITLE_MAX ? w : HS_SUMMARY_TITLE_MAX;
+    }
+    printf("\n%-8s ", "section");
+    print_column("", width);
+    printf(" %6s", "cases");
     for (int v = 0; v < HS_VERDICT_COUNT; v++) printf(" %10s", head[v]);
     printf(" %10s\n", "close-fail");
     size_t i = 0;
@@ -287,7 +325,11 @@ static void print_summary(const check_opts *o, const hs_case *const *cases, cons
             cf += res[k].close_verdict == HS_FAILED;
             total++;
         }
-        printf("%-8.8s %-30.30s %6zu", sec, cases[i]->section_title, total);
+        hs_escape((const uint8_t *)cases[i]->section_title, strlen(cases[i]->section_title), title,
+                  sizeof title);
+        printf("%-8.8s ", sec);
+        print_column(title, width);
+        printf(" %6zu", total);
         for (int v = 0; v < HS_VERDICT_COUNT; v++) {
             if (cnt[v])
                 printf(" %s%10zu%s", col(o, v), cnt[v], rst(o));
