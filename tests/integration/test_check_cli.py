@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """wsprobe check / cases: exit statuses (2 usage and bad case files, 3 unreachable),
-selection, --config, --cases-dir, -j ordering, report.json, and servers that
-misbehave (silent, endless data, one huge frame, never closing TCP, control
-characters in what they send): each gets a verdict within the time limit and
-nothing raw reaches the terminal."""
+selection, --config (one server, and two with per-agent reports),
+--cases-dir, -j ordering, report.json, --header and --origin in the request
+(and a case's own headers over them), time limits (per case, --timeout), and
+servers that misbehave (silent, endless data, one huge frame, never closing
+TCP, control characters in what they send): each gets a verdict within the
+time limit and nothing raw reaches the terminal."""
 import json
 import os
 import socket
@@ -14,8 +16,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import (ROOT, WSPROBE, RawServer, Results, free_port, serve,  # noqa: E402
-                          upgrade)
+from harness_util import (PEERS, ROOT, WSPROBE, Proc, RawServer, Results, free_port,  # noqa: E402
+                          serve, upgrade)
 
 ENV = dict(os.environ, NO_COLOR="1")
 
@@ -234,6 +236,128 @@ def interrupt_tests(r, tmp):
             (code, after, err[-300:]))
 
 
+def user_dir(tmp, name, section, cases):
+    d = os.path.join(tmp, name)
+    os.mkdir(d)
+    with open(os.path.join(d, f"{section}.json"), "w") as f:
+        json.dump({"section": section, "title": name, "cases": cases}, f)
+    return d
+
+
+def header_origin_tests(r, tmp, surl):
+    """--header and --origin reach the request of every case (report.json's
+    handshake.request), and a case's own header settings override them as
+    cases/README.md ("Handshake") says: `set` replaces in place, `omit`
+    removes, `add` appends a duplicate, a changed `path` keeps them, `raw`
+    replaces the whole request."""
+    echo = [{"send": {"op": "text", "payload": "h"}}, {"expect": {"echo": True}}]
+
+    def c(i, hs=None):
+        return {"id": f"89.{i}", "title": f"headers {i}", "rfc": "6455 §4.1",
+                "steps": ([{"handshake": hs}] if hs is not None else []) + echo}
+    udir = user_dir(tmp, "hdrcases", "89", [
+        c(1), c(2, {"set": {"origin": "http://case.example", "X-EXTRA": "case"}}),
+        c(3, {"omit": ["Origin", "x-extra"]}), c(4, {"add": [["X-Extra", "added"]]}),
+        c(5, {"path": "{path}?p=1"}),
+        c(6, {"raw": "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n"})])
+    d = os.path.join(tmp, "hdrrep")
+    p = run("check", surl, "--cases-dir", udir, "--cases", "89", "--origin", "http://o.example",
+            "--header", "X-Extra: one", "--header", "X-Two:2", "--report", d)
+    rep = json.load(open(os.path.join(d, "report.json")))
+    req = {c["id"]: c["handshake"]["request"] for c in rep["cases"]}
+    ok = all(c["verdict"] == "OK" for c in rep["cases"]) and p.returncode == 0
+    r.check("--header/--origin run: every case OK", ok, (p.returncode, p.stdout[-500:]))
+    r.check("--header/--origin recorded in report.json options",
+            rep["options"].get("origin") == "http://o.example" and
+            rep["options"].get("headers") == ["X-Extra: one", "X-Two:2"], rep["options"])
+    r.check("default request: Origin and both --header lines, after the version",
+            req["89.1"].endswith("Sec-WebSocket-Version: 13\r\nOrigin: http://o.example\r\n"
+                                 "X-Extra: one\r\nX-Two: 2\r\n\r\n"), req["89.1"])
+    r.check("set: the case's values replace --origin and --header in place, as spelled",
+            "\r\norigin: http://case.example\r\nX-EXTRA: case\r\nX-Two: 2\r\n" in req["89.2"] and
+            "o.example" not in req["89.2"] and "one" not in req["89.2"], req["89.2"])
+    r.check("omit: removes --origin and a --header line, keeps the other",
+            "Origin" not in req["89.3"] and "X-Extra" not in req["89.3"] and
+            "\r\nX-Two: 2\r\n" in req["89.3"], req["89.3"])
+    r.check("add: a second line next to the --header one",
+            "\r\nX-Extra: one\r\nX-Two: 2\r\nX-Extra: added\r\n" in req["89.4"], req["89.4"])
+    r.check("path: a changed target keeps --origin and --header",
+            req["89.5"].startswith("GET /?p=1 HTTP/1.1\r\n") and
+            "\r\nOrigin: http://o.example\r\nX-Extra: one\r\nX-Two: 2\r\n" in req["89.5"],
+            req["89.5"])
+    r.check("raw: the request is only what the case wrote",
+            "Origin" not in req["89.6"] and "X-Extra" not in req["89.6"] and
+            "X-Two" not in req["89.6"], req["89.6"])
+
+
+def config_two_servers(r, tmp, surl):
+    """--config with two servers: one report directory per agent (its name
+    made safe for a path), exclude-agent-cases only for its agent, and the
+    exit status is the worst of the two runs."""
+    port = free_port()
+    with Proc([os.path.join(PEERS, "badserver"), "--port", str(port), "--bug", "no-pong"],
+              port=port):
+        cfg = os.path.join(tmp, "two.json")
+        with open(cfg, "w") as f:
+            json.dump({"servers": [{"agent": "good.one", "url": surl},
+                                   {"agent": "bad/two", "url": f"ws://127.0.0.1:{port}/"}],
+                       "cases": ["1.1.1", "2.1", "2.2"],
+                       "exclude-agent-cases": {"good.one": ["1.1.1"]}}, f)
+        rep = os.path.join(tmp, "tworep")
+        p = run("check", "--config", cfg, "--report", rep)
+    r.check("--config two servers: one report directory per agent",
+            sorted(os.listdir(rep)) == ["bad_two", "good_one"], os.listdir(rep))
+    good = json.load(open(os.path.join(rep, "good_one", "report.json")))
+    bad = json.load(open(os.path.join(rep, "bad_two", "report.json")))
+    r.check("--config: exclude-agent-cases applies to its agent only",
+            [c["id"] for c in good["cases"]] == ["2.1", "2.2"] and
+            [c["id"] for c in bad["cases"]] == ["1.1.1", "2.1", "2.2"],
+            ([c["id"] for c in good["cases"]], [c["id"] for c in bad["cases"]]))
+    r.check("--config: each report names its agent and its own status",
+            good["agent"] == "good.one" and bad["agent"] == "bad/two" and
+            good["exit_status"] == 0 and bad["exit_status"] == 1 and
+            all(c["verdict"] == "OK" for c in good["cases"]) and
+            [c["verdict"] for c in bad["cases"]] == ["OK", "FAILED", "FAILED"],
+            (good["exit_status"], bad["exit_status"], [c["verdict"] for c in bad["cases"]]))
+    r.check("--config: the exit status is the worse of the two (1)",
+            p.returncode == 1 and "agent good.one" in p.stdout and "agent bad/two" in p.stdout,
+            (p.returncode, p.stdout[-600:]))
+
+
+def timeout_tests(r, tmp):
+    """Against a server that never answers, a case lasts its time limit: the
+    case's own `timeout`, else --timeout, else 5 s; --timeout raises a smaller
+    per-case value and never lowers a larger one. Measured as duration_ms in
+    report.json, each within [95% of the limit, limit + 1.5 s]."""
+    def c(i, t=None):
+        case = {"id": f"88.{i}", "title": f"silent {i}", "rfc": "6455 §4.1", "steps": []}
+        if t is not None:
+            case["timeout"] = t
+        return case
+    udir = user_dir(tmp, "silentcases", "88", [c(1), c(2, 1), c(3, 1), c(4, 3), c(5)])
+    runs = [((), {"88.2": 1.0, "88.5": 5.0}),
+            (("--timeout", "1"), {"88.1": 1.0, "88.4": 3.0}),
+            (("--timeout", "2500ms"), {"88.3": 2.5})]
+    srv = RawServer(silent)
+    try:
+        for k, (extra, want) in enumerate(runs):
+            d = os.path.join(tmp, f"silent{k}")
+            p = run("check", srv.url, "--cases-dir", udir, "--cases", ",".join(want), "-j", "2",
+                    "--report", d, *extra, timeout=60)
+            got = {c["id"]: c for c in json.load(open(os.path.join(d, "report.json")))["cases"]}
+            for i, limit in want.items():
+                c = got.get(i, {})
+                ms = c.get("duration_ms", -1)
+                r.check(f"timeout {' '.join(extra) or '(none)'}: {i} lasts {limit} s",
+                        c.get("verdict") == "FAILED" and "no response" in c.get("reason", "") and
+                        limit * 950 <= ms <= limit * 1000 + 1500,
+                        (ms, c.get("reason"), p.stdout[-300:]))
+    finally:
+        srv.close()
+
+
 def main():
     r = Results()
     tmp = tempfile.mkdtemp(prefix="wsprobe-cli-")
@@ -359,6 +483,8 @@ def main():
         p = run("check", surl, "--cases-dir", user, "--cases", "90", "--expect-failures", base)
         r.check("--expect-failures: baseline failure gives exit 0",
                 p.returncode == 0 and "expected failure" in p.stdout, p.stdout)
+        header_origin_tests(r, tmp, surl)
+        config_two_servers(r, tmp, surl)
 
     # ---- misbehaving servers get verdicts within the limits ----
     def one(behave, case, *extra):
@@ -488,6 +614,7 @@ def main():
     p = run("cases", "--cases-dir", bad)
     r.check("a send after shutdown is a load error (exit 2)",
             p.returncode == 2 and "after" in p.stderr and "shutdown" in p.stderr, p.stderr)
+    timeout_tests(r, tmp)
     interrupt_tests(r, tmp)
     r.finish()
 
