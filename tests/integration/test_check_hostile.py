@@ -14,10 +14,14 @@ For each mode `wsprobe check` runs a handful of cases (handshake, echo of a
   limit (the case's own, raised to --timeout) plus two closing-phase waits,
   plus a fixed margin (cases/README.md, "Limits and time"); all run in one
   round since -j equals the number of cases;
-- it exits normally with status 1: every mode breaks the protocol, so at least
-  one case is FAILED. Never a signal, never 2 (usage) nor 3 (unreachable): even
-  `silent` accepts TCP, and the pass policy keeps 3 for a refused first
-  connection or an unresolvable host;
+- it exits normally with status 1: every mode breaks the protocol. Never a
+  signal, never 2 (usage) nor 3 (unreachable): even `silent` accepts TCP, and
+  the pass policy keeps 3 for a refused first connection or an unresolvable
+  host;
+- every selected case is FAILED for the mode's own reason, in words (HOSTILE:
+  e.g. wrong-accept names Sec-WebSocket-Accept, len64-msb the most
+  significant bit), and where it matters the closing reason too (a drop
+  without a close frame, frames after the close frame);
 - each case's duration_ms in report.json stays within that case's own bound
   (its limit plus two closing-phase waits, plus CASE_SLACK): the deadline is
   enforced per case even while the server keeps sending (ping-flood);
@@ -59,11 +63,32 @@ DEFAULT_CASE_TIMEOUT = 5
 DEFAULT_CLOSE_TIMEOUT = 2
 VERDICTS = {"OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED"}
 
-HOSTILE = [
-    "silent", "slowloris", "endless-header", "million-headers", "status-200", "wrong-accept",
-    "len63", "len64-msb", "endless-continuation", "deflate-bomb", "rst-mid-frame",
-    "drop-no-close", "close-then-data", "ping-flood",
-]
+# What each mode must make every selected case say: mode -> ({case id, or
+# "*" for the others: words its reason must contain}, words the closing
+# reason must contain, or None). Each case must be FAILED for that reason, so
+# a mode that fails a case by accident, or for another reason, is caught.
+TIMED_OUT = {"*": "no response before the deadline", "0.1.1": "timed out after",
+             "14.1.3": "timed out after"}
+HOSTILE = {
+    "silent": (TIMED_OUT, None),
+    "slowloris": (TIMED_OUT, None),
+    "endless-header": ({"*": "HTTP head too large"}, None),
+    "million-headers": ({"*": "too many HTTP header fields"}, None),
+    "status-200": ({"*": "server answered 200, expected 101", "0.1.1": "got status 200",
+                    "14.1.3": "got status 200"}, None),
+    "wrong-accept": ({"*": "Sec-WebSocket-Accept is"}, None),
+    "len63": ({"*": "frame payload over the configured limit"}, None),
+    "len64-msb": ({"*": "most significant bit set"}, None),
+    "endless-continuation": ({"*": "over max_message"}, None),
+    # deflate declined: RSV1 is a violation; negotiated (14.1.3): the bomb is
+    # inflated a slice at a time and stops at max_message
+    "deflate-bomb": ({"*": "RSV bit set that no negotiated extension defines",
+                      "14.1.3": "binary message over max_message"}, None),
+    "rst-mid-frame": ({"*": "got TCP drop"}, "without a close frame"),
+    "drop-no-close": ({"*": "got TCP drop"}, "without a close frame"),
+    "close-then-data": ({"*": "got close 1000"}, "frames after its close frame"),
+    "ping-flood": ({"*": "timed out after"}, None),
+}
 
 
 def case_limits(case_id):
@@ -167,8 +192,19 @@ def run_mode(res, tmp, mode, bound):
         floor_ms = int(TIMEOUT * 1000 * 0.9)
         res.check(f"{mode}: 0.1.1 reason gives the real wait (>= {floor_ms} ms)",
                   m is not None and int(m.group(1)) >= floor_ms, reason)
+    reasons, close_words = HOSTILE[mode]
+    for i in CASES:
+        c = cases.get(i)
+        if c is None:
+            continue
+        words = reasons.get(i, reasons["*"])
+        res.check(f"{mode}: {i} FAILED, '{words}'",
+                  c["verdict"] == "FAILED" and words in c["reason"],
+                  f"{c['verdict']}: {c['reason'][:200]}")
+        if close_words:
+            res.check(f"{mode}: {i} closing reason '{close_words}'",
+                      close_words in c["close_reason"], c["close_reason"])
     failed = [i for i, c in cases.items() if c["verdict"] == "FAILED"]
-    res.check(f"{mode}: at least one case FAILED", bool(failed), "every case passed")
     print(f"     {mode}: {elapsed:.1f} s, exit {status}, peak RSS {rss_mib:.0f} MiB, "
           f"FAILED {len(failed)}/{len(CASES)}")
 
