@@ -430,6 +430,12 @@ def main():
         r.check("-j 8 reports in catalogue order like -j 1",
                 ids1 == [c["id"] for c in j8["cases"]] and p1.returncode == p8.returncode == 0,
                 (p1.stdout[-500:], p8.stdout[-500:]))
+        repq = os.path.join(tmp, "quick")
+        p = run("check", surl, "--quick", "--cases", "9.1.1,9.7,1.1.1", "--report", repq)
+        jq = json.load(open(os.path.join(repq, "report.json")))
+        r.check("--quick leaves out the slow cases (9.x) even when selected",
+                p.returncode == 0 and [c["id"] for c in jq["cases"]] == ["1.1.1"] and
+                jq["options"]["quick"] is True, ([c["id"] for c in jq["cases"]], p.stderr))
         c0 = j1["cases"][0]
         r.check("report: top-level fields", all(k in j1 for k in (
             "version", "tool", "target", "agent", "started", "duration_ms", "options",
