@@ -127,24 +127,20 @@ def subprotocol_cases(r):
                 all(request_of(cases.get(i, {})) == "" for i in SUBPROTOCOL_CASES),
                 [request_of(cases.get(i, {}))[:80] for i in SUBPROTOCOL_CASES])
 
-    port = free_port()
-    with serve(port):
-        status, cases, out = check(f"ws://127.0.0.1:{port}/", "--subprotocol", "chat", *sel)
-    r.check("a server that speaks no subprotocol but is told chat: FAILED, selected none",
-            status == 1 and all(cases.get(i, {}).get("verdict") == "FAILED" and
-                                "selected no subprotocol" in cases[i]["reason"]
-                                for i in SUBPROTOCOL_CASES),
-            (status, verdicts(cases, SUBPROTOCOL_CASES)))
+    def all_failed(name, start, words):
+        port = free_port()
+        with start(port):
+            status, cases, _ = check(f"ws://127.0.0.1:{port}/", "--subprotocol", "chat", *sel)
+        r.check(f"{name}: FAILED, '{words}', exit 1",
+                status == 1 and all(cases.get(i, {}).get("verdict") == "FAILED" and
+                                    words in cases[i]["reason"] for i in SUBPROTOCOL_CASES),
+                (status, verdicts(cases, SUBPROTOCOL_CASES)))
 
-    port = free_port()
-    with Proc([os.path.join(PEERS, "badserver"), "--port", str(port), "--bug",
-               "select-unoffered-subprotocol"], port=port):
-        status, cases, out = check(f"ws://127.0.0.1:{port}/", "--subprotocol", "chat", *sel)
-    r.check("badserver selecting an unoffered name: FAILED, 'not offered'",
-            status == 1 and all(cases.get(i, {}).get("verdict") == "FAILED" and
-                                "which was not offered" in cases[i]["reason"]
-                                for i in SUBPROTOCOL_CASES),
-            (status, verdicts(cases, SUBPROTOCOL_CASES)))
+    all_failed("a server that speaks no subprotocol, told chat", serve, "selected no subprotocol")
+    all_failed("badserver selecting an unoffered name",
+               lambda port: Proc([os.path.join(PEERS, "badserver"), "--port", str(port), "--bug",
+                                  "select-unoffered-subprotocol"], port=port),
+               "which was not offered")
 
     # node-ws selects the first name offered, whatever it is
     port = free_port()
