@@ -64,9 +64,10 @@ DEFAULT_CLOSE_TIMEOUT = 2
 VERDICTS = {"OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED"}
 
 # What each mode must make every selected case say: mode -> ({case id, or
-# "*" for the others: words its reason must contain}, words the closing
-# reason must contain, or None). Each case must be FAILED for that reason, so
-# a mode that fails a case by accident, or for another reason, is caught.
+# "*" for the others: words its reason must contain, a tuple for any of
+# them}, words the closing reason must contain, or None). Each case must be
+# FAILED for that reason, so a mode that fails a case by accident, or for
+# another reason, is caught.
 TIMED_OUT = {"*": "no response before the deadline", "0.1.1": "timed out after",
              "14.1.3": "timed out after"}
 HOSTILE = {
@@ -87,7 +88,10 @@ HOSTILE = {
     "rst-mid-frame": ({"*": "got TCP drop"}, "without a close frame"),
     "drop-no-close": ({"*": "got TCP drop"}, "without a close frame"),
     "close-then-data": ({"*": "got close 1000"}, "frames after its close frame"),
-    "ping-flood": ({"*": "timed out after"}, None),
+    # the pings never let an expectation match; the flood stops at its
+    # 1,000,000-ping cap, which a fast run can reach before a case's limit
+    # (14.1.3 has 10 s): then the case sees the connection end instead
+    "ping-flood": ({"*": ("timed out after", "got TCP drop")}, None),
 }
 
 
@@ -198,8 +202,9 @@ def run_mode(res, tmp, mode, bound):
         if c is None:
             continue
         words = reasons.get(i, reasons["*"])
-        res.check(f"{mode}: {i} FAILED, '{words}'",
-                  c["verdict"] == "FAILED" and words in c["reason"],
+        words = words if isinstance(words, tuple) else (words,)
+        res.check(f"{mode}: {i} FAILED, '{' or '.join(words)}'",
+                  c["verdict"] == "FAILED" and any(w in c["reason"] for w in words),
                   f"{c['verdict']}: {c['reason'][:200]}")
         if close_words:
             res.check(f"{mode}: {i} closing reason '{close_words}'",
