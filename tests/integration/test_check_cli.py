@@ -209,8 +209,11 @@ def interrupt_tests(r, tmp):
 
     rep = os.path.join(tmp, "interrupted")
     code, out, err, after, total = start([(1.5, signal.SIGINT)], rep)
-    r.check("SIGINT: exit 130 within about 1 s of the signal",
-            code == 130 and after < 3.0, (code, after, out[-600:], err[-600:]))
+    # the two running cases never answer: they are cut at the end of the 1 s
+    # grace, not before (which is what makes the second-signal check below
+    # mean something)
+    r.check("SIGINT: exit 130 about 1 s after the signal (the grace, not sooner)",
+            code == 130 and 0.8 <= after < 3.0, (code, after, out[-600:], err[-600:]))
     r.check("SIGINT: the summary so far is printed, saying it was interrupted",
             "1 cases, 1 ok" in out and "interrupted: 10 of 11" in out, out[-800:])
     j = json.load(open(os.path.join(rep, "report.json")))
