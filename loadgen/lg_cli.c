@@ -65,6 +65,8 @@ void lg_cli_usage(FILE *out)
         "      --connect-timeout T  TCP connect (default 5s)\n"
         "      --handshake-timeout T  TLS + upgrade (default 5s)\n"
         "      --message-timeout T  an echo later than this is lost (default 5s)\n"
+        "      --write-timeout T    output waiting this long with no byte taken by the server\n"
+        "                           fails the connection as write_timeout (default 10s; 0 never)\n"
         "      --max-message N      largest message accepted (default 64M); echo, churn and\n"
         "                           idle accept at most max(1M, 2 x the largest --size)\n"
         "                           when that is smaller\n"
@@ -345,6 +347,7 @@ enum {
     O_CONNECT_TIMEOUT,
     O_HANDSHAKE_TIMEOUT,
     O_MESSAGE_TIMEOUT,
+    O_WRITE_TIMEOUT,
     O_MAX_MESSAGE,
     O_REPORT,
     O_JSON,
@@ -387,6 +390,7 @@ static const struct option LONGOPTS[] = {
     {"connect-timeout", required_argument, 0, O_CONNECT_TIMEOUT},
     {"handshake-timeout", required_argument, 0, O_HANDSHAKE_TIMEOUT},
     {"message-timeout", required_argument, 0, O_MESSAGE_TIMEOUT},
+    {"write-timeout", required_argument, 0, O_WRITE_TIMEOUT},
     {"max-message", required_argument, 0, O_MAX_MESSAGE},
     {"report", required_argument, 0, O_REPORT},
     {"json", no_argument, 0, O_JSON},
@@ -414,6 +418,7 @@ static void set_defaults(lg_opts *o)
     o->handshake_timeout_ns = 5000000000;
     o->message_timeout_ns = 5000000000;
     o->close_timeout_ns = 1000000000;
+    o->write_timeout_ns = 10000000000;
     o->drain_ns = 1000000000;
     o->ping_interval_ns = 1000000000;
     o->senders = 1;
@@ -568,6 +573,9 @@ static int apply(lg_opts *o, int opt, const char *arg, const char *name, char *e
         break;
     case O_MESSAGE_TIMEOUT:
         o->message_timeout_ns = ns;
+        break;
+    case O_WRITE_TIMEOUT:
+        o->write_timeout_ns = ns;
         break;
     default:
         return fail(err, errlen, "unknown option");

@@ -60,6 +60,7 @@ typedef struct lg_opts {
     bool reconnect;
     int64_t reconnect_delay_ns;
     int64_t connect_timeout_ns, handshake_timeout_ns, message_timeout_ns, close_timeout_ns;
+    int64_t write_timeout_ns; /* output pending without progress this long fails (0: never) */
     int64_t drain_ns;
     int64_t ping_interval_ns;
     uint32_t senders;

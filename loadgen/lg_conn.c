@@ -156,6 +156,7 @@ int lg_conn_send(lg_worker *w, lg_conn *c, const uint8_t *p, size_t n)
     w->k.c[LG_C_BYTES_SENT] += (uint64_t)r;
     if ((size_t)r < n) {
         if (c->out.limit == 0) ws_buf_init(&c->out, LG_OUT_LIMIT);
+        c->out_since = w->now;
         if (ws_buf_append(&c->out, p + r, n - (size_t)r)) {
             lg_conn_fail(w, c, LG_E_OTHER, "out of memory for the output buffer", w->now);
             return -1;
@@ -177,6 +178,7 @@ static int flush(lg_worker *w, lg_conn *c)
         }
         w->k.c[LG_C_BYTES_SENT] += (uint64_t)r;
         ws_buf_consume(&c->out, (size_t)r);
+        c->out_since = w->now;
     }
     set_events(w, c, false);
     return 0;
@@ -559,6 +561,15 @@ void lg_conn_event(lg_worker *w, lg_conn *c, uint32_t events, int64_t now)
 
 void lg_conn_check_deadline(lg_worker *w, lg_conn *c, int64_t now)
 {
+    int64_t wt = w->run->o->write_timeout_ns;
+    if (c->out.len && wt && now - c->out_since >= wt) {
+        char d[LG_DETAIL_LEN];
+        snprintf(d, sizeof d,
+                 "%zu bytes waiting and none taken for %.3f s: the server stopped reading",
+                 c->out.len, (double)(now - c->out_since) / 1e9);
+        lg_conn_fail(w, c, LG_E_WRITE_TIMEOUT, d, now);
+        return;
+    }
     if (!c->deadline || now < c->deadline) return;
     switch (c->state) {
     case LG_ST_CONNECTING:

@@ -48,9 +48,10 @@ typedef struct lg_conn {
     bool ev_out;    /* EPOLLOUT registered */
     bool ever_open; /* has been open at least once */
     bool msg_deflated;
-    int64_t deadline; /* of the current step; 0 = none */
-    int64_t t_step;   /* when the current step began */
-    int64_t t_conn;   /* when this connection's TCP connect started */
+    int64_t deadline;  /* of the current step; 0 = none */
+    int64_t t_step;    /* when the current step began */
+    int64_t t_conn;    /* when this connection's TCP connect started */
+    int64_t out_since; /* when output began waiting, or the socket last took some */
     int64_t retry_at;
     int64_t backoff;
     ws_parser parser;
@@ -96,7 +97,8 @@ void lg_conn_close(struct lg_worker *w, lg_conn *c, int64_t now);
 void lg_conn_fail(struct lg_worker *w, lg_conn *c, int cls, const char *detail, int64_t now);
 /* Ends c quietly (run over): closes the socket, frees buffers. */
 void lg_conn_drop(struct lg_worker *w, lg_conn *c);
-/* Checks c's step deadline. */
+/* Checks c's step deadline, and that output waiting for the socket moves
+ * (--write-timeout). */
 void lg_conn_check_deadline(struct lg_worker *w, lg_conn *c, int64_t now);
 bool lg_conn_busy(const lg_conn *c); /* connecting, upgrading, open or closing */
 

@@ -52,6 +52,7 @@ enum lg_err {
     LG_E_DROPPED,        /* TCP closed with no close frame */
     LG_E_READ_TIMEOUT,   /* an echo did not come back in --message-timeout */
     LG_E_WRITE,
+    LG_E_WRITE_TIMEOUT, /* output pending with no progress for --write-timeout */
     LG_E_CLOSE_TIMEOUT,
     LG_E_SCRIPT_TIMEOUT,
     LG_E_OTHER,

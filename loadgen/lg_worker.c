@@ -16,6 +16,7 @@
 #define LG_TICK_NS     20000000 /* connection management, deadlines, pings */
 #define LG_MAX_PENDING 1024     /* handshakes in progress per worker */
 #define LG_MAX_BACKOFF 5000000000
+#define LG_MIN_BACKOFF 1000000 /* after --reconnect-delay 0 */
 
 static int64_t now_ns(void)
 {
@@ -206,8 +207,13 @@ void lg_worker_conn_ended(lg_worker *w, lg_conn *c, bool failed, int64_t now)
         return;
     }
     c->retry_at = now + c->backoff;
-    c->backoff = c->backoff * 2 < LG_MAX_BACKOFF ? c->backoff * 2 : LG_MAX_BACKOFF;
-    if (c->backoff == 0) c->backoff = 1000000;
+    c->backoff = lg_backoff_next(c->backoff);
+}
+
+int64_t lg_backoff_next(int64_t delay)
+{
+    if (delay <= 0) return LG_MIN_BACKOFF;
+    return delay < LG_MAX_BACKOFF / 2 ? delay * 2 : LG_MAX_BACKOFF;
 }
 
 static void begin_stop(lg_worker *w, int64_t now)
@@ -277,6 +283,8 @@ static void manage(lg_worker *w, int64_t now)
             if (k < active && now >= c->retry_at && take_token(w, now)) lg_conn_start(w, c, now);
             break;
         case LG_ST_OPEN:
+            lg_conn_check_deadline(w, c, now);
+            if (c->state != LG_ST_OPEN) break;
             if (k >= active)
                 lg_conn_close(w, c, now);
             else

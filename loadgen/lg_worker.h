@@ -121,6 +121,10 @@ static inline bool lg_worker_may_send(const lg_worker *w)
     return !w->stopping && w->quota > 0;
 }
 
+/* The reconnect delay after one of `delay` ns: doubled, up to 5 s (a first
+ * delay above that stays as given once); after 0, 1 ms. */
+int64_t lg_backoff_next(int64_t delay);
+
 void lg_worker_error(lg_worker *w, int cls, uint32_t conn_id, const char *detail);
 /* Called by lg_conn when a connection has ended (any reason); decides what the
  * slot does next. failed: it ended in an error. */

@@ -3,12 +3,15 @@
  *
  *   lg_badecho PORT [--drop N | --dup N | --reorder N | --corrupt N]
  *                   [--status CODE] [--close CODE --after K] [--stall MS --after K]
+ *                   [--deaf K]
  *
  * Counts data messages over all connections: --drop N does not echo every Nth,
  * --dup N echoes it twice, --reorder N holds it back until after the next one,
  * --corrupt N flips a bit in its last byte; --status answers the upgrade with
  * that HTTP status; --close sends a close frame with CODE on the Kth message;
- * --stall sleeps MS milliseconds (every connection waits) at the Kth message.
+ * --stall sleeps MS milliseconds (every connection waits) at the Kth message;
+ * --deaf K: the connection that echoes the Kth message never reads again (but
+ * keeps its socket open), so what its client sends piles up.
  * One thread per connection, blocking I/O: a test fixture, not a server. */
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -29,7 +32,7 @@
 #include "ws/ws_http.h"
 #include "ws/ws_mask.h"
 
-static long g_drop, g_dup, g_reorder, g_corrupt, g_status, g_close, g_stall_ms, g_after;
+static long g_drop, g_dup, g_reorder, g_corrupt, g_status, g_close, g_stall_ms, g_after, g_deaf;
 static atomic_long g_count;
 static atomic_llong g_stall_until; /* ms on net_now_ms() */
 
@@ -149,6 +152,8 @@ static void *serve_conn(void *arg)
             }
             if (send_frame(fd, f.opcode, pl, pn) < 0) goto out;
             if (g_dup && k % g_dup == 0) send_frame(fd, f.opcode, pl, pn);
+            if (g_deaf && k == g_deaf)
+                for (;;) sleep(60); /* ended by the test stopping this process */
             if (held) {
                 send_frame(fd, held_op, held, held_len);
                 free(held);
@@ -170,7 +175,8 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: lg_badecho PORT [--drop N|--dup N|--reorder N|--corrupt N]"
-                        " [--status CODE] [--close CODE --after K] [--stall MS --after K]\n");
+                        " [--status CODE] [--close CODE --after K] [--stall MS --after K]"
+                        " [--deaf K]\n");
         return 2;
     }
     for (int i = 2; i + 1 < argc; i += 2) {
@@ -191,6 +197,8 @@ int main(int argc, char **argv)
             g_stall_ms = v;
         else if (!strcmp(argv[i], "--after"))
             g_after = v;
+        else if (!strcmp(argv[i], "--deaf"))
+            g_deaf = v;
         else {
             fprintf(stderr, "lg_badecho: unknown option %s\n", argv[i]);
             return 2;
