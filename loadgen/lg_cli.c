@@ -82,7 +82,9 @@ void lg_cli_usage(FILE *out)
         "output:\n"
         "      --report DIR         write DIR/report.json\n"
         "      --json               print the JSON report on stdout\n"
-        "      --progress / --no-progress  live line each second (default: on a TTY)\n"
+        "      --progress           a line each second on stderr (default): on a terminal one\n"
+        "                           line rewritten in place, elsewhere a plain line per second\n"
+        "  -q, --no-progress, --quiet  no progress lines (the summary still comes at the end)\n"
         "      --threshold EXPR     e.g. 'p99<20ms' 'error_rate<0.1%%' 'lost==0'\n"
         "                           (repeatable; exit 1 naming those missed)\n"
         "\n"
@@ -396,6 +398,7 @@ static const struct option LONGOPTS[] = {
     {"json", no_argument, 0, O_JSON},
     {"progress", no_argument, 0, O_PROGRESS},
     {"no-progress", no_argument, 0, O_NO_PROGRESS},
+    {"quiet", no_argument, 0, O_NO_PROGRESS},
     {"threshold", required_argument, 0, O_THRESHOLD},
     {"id-base", required_argument, 0, O_ID_BASE},
     {"shard", required_argument, 0, O_SHARD},
@@ -422,7 +425,7 @@ static void set_defaults(lg_opts *o)
     o->drain_ns = 1000000000;
     o->ping_interval_ns = 1000000000;
     o->senders = 1;
-    o->progress = -1;
+    o->progress = 1;
     o->max_message = 64u << 20;
 }
 
@@ -531,6 +534,7 @@ static int apply(lg_opts *o, int opt, const char *arg, const char *name, char *e
     case O_PROGRESS:
         o->progress = 1;
         return 0;
+    case 'q':
     case O_NO_PROGRESS:
         o->progress = 0;
         return 0;
@@ -683,7 +687,7 @@ int lg_cli_parse(int argc, char **argv, lg_opts *o, char *err, size_t errlen)
     optind = 1;
     opterr = 0;
     int opt, idx;
-    while ((opt = getopt_long(argc, argv, ":s:c:t:d:n:k:r:H:h", LONGOPTS, &idx)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":s:c:t:d:n:k:r:H:hq", LONGOPTS, &idx)) != -1) {
         if (opt == 'h') return LG_CLI_HELP;
         if (opt == '?') return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
         if (opt == ':') return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);

@@ -69,7 +69,8 @@ typedef struct lg_opts {
     bool churn_echo;
     const char *report_dir;
     bool json;
-    int progress; /* -1 auto (a TTY), 0 off, 1 on */
+    int progress; /* 0 off (--no-progress, --quiet), else on: a live line on a TTY, plain lines
+                     elsewhere */
     const char *thresholds[LG_MAX_THRESHOLDS];
     int n_thresholds;
     const char *cacert;

@@ -438,7 +438,9 @@ int load_main(int argc, char **argv)
         }
     rp.run = &run;
     rp.ws = ws;
-    rp.progress = o->progress == 0 ? 0 : isatty(2) ? 2 : o->progress == 1 ? 1 : 0;
+    /* On a terminal one line rewrites itself; elsewhere (a log, a pipe, a CI
+     * job) a plain line each second. */
+    rp.progress = o->progress == 0 ? 0 : isatty(2) ? 2 : 1;
     atomic_fetch_add(&run.finished, run.nworkers - started); /* threads that never ran */
     report_loop(&rp);
     for (int i = 0; i < started; i++) pthread_join(ws[i].tid, NULL);
