@@ -26,6 +26,13 @@
 #include "reports/rp_write.h"
 #include "util/util_time.h"
 
+/* A per-second median send lag this large, and twice what it was early in
+ * the run, is the generator falling behind its schedule. The median, because
+ * a busy machine delays a few sends by milliseconds (a worker descheduled)
+ * without the generator being short of CPU; when it is, every send is late
+ * and later each second. */
+#define LG_LAG_GROWN_NS 10000000
+
 static lg_run *volatile g_run;
 static volatile sig_atomic_t g_signals;
 
@@ -180,7 +187,7 @@ typedef struct reporter {
     lg_second *series;
     size_t n, cap;
     lg_counters agg;
-    lg_hist *sec;
+    lg_hist *sec, *lag_sec;
     uint64_t *cpu_prev;
     int64_t t_prev;
     int progress; /* 0 off, 1 plain lines, 2 TTY */
@@ -196,7 +203,7 @@ static void collect(reporter *rp, int64_t now)
     for (int i = 0; i < run->nworkers; i++) {
         lg_counters k;
         memset(&k, 0, sizeof k);
-        lg_mailbox_take(&rp->ws[i].box, &k, rp->sec);
+        lg_mailbox_take(&rp->ws[i].box, &k, rp->sec, rp->lag_sec);
         if (k.cpu_ns == 0) k.cpu_ns = rp->cpu_prev[i]; /* nothing published yet */
         double b = dt > 0 ? (double)(k.cpu_ns - rp->cpu_prev[i]) / 1e9 / dt : 0;
         if (b > busy) busy = b;
@@ -225,7 +232,12 @@ static void collect(reporter *rp, int64_t now)
     s->p999 = lg_hist_percentile(rp->sec, 99.9);
     s->max = s->lat_count ? rp->sec->max : 0;
     s->cpu_busy_max = busy > 1 ? 1 : busy;
+    s->lag_count = lg_hist_total(rp->lag_sec);
+    s->lag_p50 = lg_hist_percentile(rp->lag_sec, 50);
+    s->lag_p99 = lg_hist_percentile(rp->lag_sec, 99);
+    s->lag_max = s->lag_count ? rp->lag_sec->max : 0;
     lg_hist_reset(rp->sec);
+    lg_hist_reset(rp->lag_sec);
     if (rp->progress) lg_report_progress(stderr, s, rp->n > 1 ? s - 1 : NULL, rp->progress == 2);
 }
 
@@ -252,6 +264,41 @@ static void add_note(lg_result *r, const char *fmt, double a, double b)
     snprintf(r->notes[r->n_notes++], sizeof r->notes[0], fmt, a, b);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The median of v[0..n) (reorders v). */
+static uint64_t median(uint64_t *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_u64);
+    return v[n / 2];
+}
+
+/* Whether the open loop's send lag kept growing over the measured seconds:
+ * the generator fell further and further behind its own schedule (a server
+ * cannot cause that: sends its window held back are not in the lag). *from and
+ * *to: the per-second median lag of the first and the last third (the median
+ * of each third's seconds), in ns. */
+static bool send_lag_growing(const lg_second *series, size_t n, uint64_t *from, uint64_t *to)
+{
+    uint64_t *p = malloc((n ? n : 1) * sizeof *p);
+    size_t m = 0;
+    for (size_t i = 0; p && i < n; i++)
+        if (!series[i].warmup && series[i].lag_count) p[m++] = series[i].lag_p50;
+    bool grew = false;
+    if (m >= 3) {
+        size_t third = m / 3;
+        *from = median(p, third);
+        *to = median(p + m - third, third);
+        grew = *to >= LG_LAG_GROWN_NS && *to >= 2 * *from;
+    }
+    free(p);
+    return grew;
+}
+
 static void assemble(lg_result *r, lg_run *run, lg_worker *ws, reporter *rp, int64_t t_end)
 {
     const lg_opts *o = run->o;
@@ -266,6 +313,7 @@ static void assemble(lg_result *r, lg_run *run, lg_worker *ws, reporter *rp, int
         lg_counters_add(&stop, &w->at_stop);
         lg_hist_merge(r->lat, w->lat);
         lg_hist_merge(r->lat_unc, w->unc_differs ? w->lat_unc : w->lat);
+        lg_hist_merge(r->send_lag, w->lag);
         lg_hist_merge(r->connect, w->connect);
         lg_hist_merge(r->tls, w->tls);
         lg_hist_merge(r->upgrade, w->upgrade);
@@ -312,6 +360,14 @@ static void assemble(lg_result *r, lg_run *run, lg_worker *ws, reporter *rp, int
         add_note(r, "%.0f sends (%.1f%%) left late because the generator was busy",
                  (double)c[LG_C_LATE_LOCAL],
                  c[LG_C_SENT] ? 100.0 * (double)c[LG_C_LATE_LOCAL] / (double)c[LG_C_SENT] : 0);
+    }
+    uint64_t lag_from = 0, lag_to = 0;
+    if (o->rate > 0 && send_lag_growing(rp->series, rp->n, &lag_from, &lag_to)) {
+        r->bottleneck = true;
+        add_note(r,
+                 "the send lag grew from %.0f us to %.0f us (median per second): the generator "
+                 "fell further and further behind its schedule",
+                 (double)lag_from / 1e3, (double)lag_to / 1e3);
     }
     if (o->rate > 0 && (double)r->window.c[LG_C_SENT] / secs < 0.95 * o->rate)
         add_note(r, "achieved %.0f msgs/s of the %.0f targeted (see behind/skipped)",
@@ -388,13 +444,15 @@ int load_main(int argc, char **argv)
     ws = calloc((size_t)run.nworkers, sizeof *ws);
     rp.cpu_prev = calloc((size_t)run.nworkers, sizeof *rp.cpu_prev);
     rp.sec = lg_hist_new();
+    rp.lag_sec = lg_hist_new();
     res->lat = lg_hist_new();
     res->lat_unc = lg_hist_new();
+    res->send_lag = lg_hist_new();
     res->connect = lg_hist_new();
     res->tls = lg_hist_new();
     res->upgrade = lg_hist_new();
-    if (!ws || !rp.cpu_prev || !rp.sec || !res->lat || !res->lat_unc || !res->connect ||
-        !res->tls || !res->upgrade) {
+    if (!ws || !rp.cpu_prev || !rp.sec || !rp.lag_sec || !res->lat || !res->lat_unc ||
+        !res->send_lag || !res->connect || !res->tls || !res->upgrade) {
         snprintf(err, sizeof err, "out of memory");
         goto usage;
     }
@@ -506,9 +564,11 @@ out:
     free(rp.cpu_prev);
     free(rp.series);
     lg_hist_free(rp.sec);
+    lg_hist_free(rp.lag_sec);
     if (res) {
         lg_hist_free(res->lat);
         lg_hist_free(res->lat_unc);
+        lg_hist_free(res->send_lag);
         lg_hist_free(res->connect);
         lg_hist_free(res->tls);
         lg_hist_free(res->upgrade);

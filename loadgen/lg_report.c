@@ -148,6 +148,10 @@ static cJSON *series_json(const lg_result *r)
         cJSON_AddNumberToObject(j, "p999_us", us(s->p999));
         cJSON_AddNumberToObject(j, "max_us", us(s->max));
         cJSON_AddNumberToObject(j, "cpu_busy_max", s->cpu_busy_max);
+        cJSON_AddNumberToObject(j, "send_lag_count", (double)s->lag_count);
+        cJSON_AddNumberToObject(j, "send_lag_p50_us", us(s->lag_p50));
+        cJSON_AddNumberToObject(j, "send_lag_p99_us", us(s->lag_p99));
+        cJSON_AddNumberToObject(j, "send_lag_max_us", us(s->lag_max));
         cJSON_AddItemToArray(a, j);
     }
     return a;
@@ -215,6 +219,7 @@ cJSON *lg_report_json(const lg_result *r)
     cJSON_AddItemToObject(lat, "connect", percentiles(r->connect));
     cJSON_AddItemToObject(lat, "tls", percentiles(r->tls));
     cJSON_AddItemToObject(lat, "upgrade", percentiles(r->upgrade));
+    cJSON_AddItemToObject(lat, "send_lag", percentiles(r->send_lag));
     cJSON_AddItemToObject(s, "errors", errors_json(r));
     cJSON *in = cJSON_AddObjectToObject(s, "integrity");
     cJSON_AddNumberToObject(in, "connections_with_problems", (double)r->n_bad_total);
@@ -257,6 +262,7 @@ cJSON *lg_report_json(const lg_result *r)
     cJSON_AddItemToObject(h, "connect", lg_hist_to_json(r->connect));
     cJSON_AddItemToObject(h, "tls", lg_hist_to_json(r->tls));
     cJSON_AddItemToObject(h, "upgrade", lg_hist_to_json(r->upgrade));
+    cJSON_AddItemToObject(h, "send_lag", lg_hist_to_json(r->send_lag));
     return j;
 }
 
@@ -337,6 +343,7 @@ void lg_report_summary(FILE *out, const lg_result *r)
     fprintf(out, "  %-12s %10s %10s %10s %10s %10s\n", "", "p50", "p90", "p99", "p99.9", "max");
     lat_row(out, o->rate > 0 ? "corrected" : "latency", r->lat);
     if (o->rate > 0) lat_row(out, "uncorrected", r->lat_unc);
+    if (o->rate > 0) lat_row(out, "send lag", r->send_lag);
     lat_row(out, "connect", r->connect);
     lat_row(out, "tls", r->tls);
     lat_row(out, "upgrade", r->upgrade);

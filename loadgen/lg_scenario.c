@@ -14,6 +14,8 @@
 #include "util/util_parse.h"
 
 #define LG_BEHIND_NS 1000000 /* a send this late counts as behind schedule */
+#define LG_VISIT_MAX 1024    /* open loop: sends per connection per visit, at most */
+#define LG_TURN_NS   2000000 /* open loop: time one round of visits may take */
 
 uint64_t lg_scenario_outstanding(const lg_conn *c)
 {
@@ -111,12 +113,18 @@ static void open_loop_due(lg_worker *w, lg_conn *c, int64_t now, bool from_timer
     bool windowed = w->run->o->scenario == LG_SC_ECHO;
     uint32_t K = w->run->o->inflight;
     size_t batch = 0;
+    /* A generator far behind its schedule catches up a bounded number of
+     * sends per visit, so it still reads, publishes and checks deadlines. */
+    if (from_timer && due - c->slot_m > LG_VISIT_MAX) due = c->slot_m + LG_VISIT_MAX;
     while (c->slot_m < due && w->quota && (!windowed || lg_scenario_outstanding(c) < K)) {
         int64_t t = slot_time(w, c, c->slot_m);
         if (now - t > LG_BEHIND_NS) {
             w->k.c[LG_C_BEHIND]++;
             if (from_timer) w->k.c[LG_C_LATE_LOCAL]++;
         }
+        /* The generator's own timing: sends the window held back are the
+         * server's lateness (behind), not the generator's. */
+        if (from_timer) lg_worker_send_lag(w, now, now - t);
         if (send_one(w, c, &batch, t, now) < 0) return;
         c->slot_m++;
     }
@@ -129,10 +137,18 @@ int64_t lg_scenario_schedule(lg_worker *w, int64_t now)
     if (now >= w->sched_start) {
         uint64_t kdue = (uint64_t)floor((double)(now - w->sched_start) / w->interval) + 1;
         uint64_t k = w->k_next;
-        /* Each visit sends all of a connection's due slots: one round is enough. */
+        /* Each visit sends a connection's due slots: one round is enough. */
         if (kdue - k > w->n_send) k = kdue - w->n_send;
-        for (; k < kdue; k++) open_loop_due(w, &w->conns[w->send_slots[k % w->n_send]], now, true);
-        w->k_next = kdue;
+        /* Each connection's sends are stamped (and their lag taken) when
+         * they are made, not when the first of the round was. A round cut
+         * short by LG_TURN_NS goes on at the next turn of the loop. */
+        int64_t t0 = now;
+        while (k < kdue) {
+            open_loop_due(w, &w->conns[w->send_slots[k++ % w->n_send]], now, true);
+            now = w->now = lg_now_ns();
+            if (now - t0 > LG_TURN_NS) break;
+        }
+        w->k_next = k;
     }
     return w->sched_start + (int64_t)((double)w->k_next * w->interval);
 }

@@ -98,7 +98,13 @@ int lg_mailbox_init(lg_mailbox *m)
 {
     memset(m, 0, sizeof *m);
     m->lat = lg_hist_new();
-    if (!m->lat) return -1;
+    m->lag = lg_hist_new();
+    if (!m->lat || !m->lag) {
+        lg_hist_free(m->lat);
+        lg_hist_free(m->lag);
+        m->lat = m->lag = NULL;
+        return -1;
+    }
     pthread_mutex_init(&m->mu, NULL);
     return 0;
 }
@@ -108,23 +114,32 @@ void lg_mailbox_free(lg_mailbox *m)
     if (!m->lat) return;
     pthread_mutex_destroy(&m->mu);
     lg_hist_free(m->lat);
-    m->lat = NULL;
+    lg_hist_free(m->lag);
+    m->lat = m->lag = NULL;
 }
 
-void lg_mailbox_put(lg_mailbox *m, const lg_counters *k, lg_hist *interval)
+/* Moves the samples of from into to and empties from. */
+static void move_samples(lg_hist *to, lg_hist *from)
+{
+    if (!lg_hist_total(from)) return;
+    lg_hist_merge(to, from);
+    lg_hist_reset(from);
+}
+
+void lg_mailbox_put(lg_mailbox *m, const lg_counters *k, lg_hist *lat, lg_hist *lag)
 {
     pthread_mutex_lock(&m->mu);
     m->k = *k;
-    lg_hist_merge(m->lat, interval);
+    move_samples(m->lat, lat);
+    move_samples(m->lag, lag);
     pthread_mutex_unlock(&m->mu);
-    if (lg_hist_total(interval)) lg_hist_reset(interval);
 }
 
-void lg_mailbox_take(lg_mailbox *m, lg_counters *k, lg_hist *lat)
+void lg_mailbox_take(lg_mailbox *m, lg_counters *k, lg_hist *lat, lg_hist *lag)
 {
     pthread_mutex_lock(&m->mu);
     lg_counters_add(k, &m->k);
-    lg_hist_merge(lat, m->lat);
-    if (lg_hist_total(m->lat)) lg_hist_reset(m->lat);
+    move_samples(lat, m->lat);
+    move_samples(lag, m->lag);
     pthread_mutex_unlock(&m->mu);
 }

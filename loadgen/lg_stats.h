@@ -97,15 +97,19 @@ void lg_details_merge(lg_err_details *dst, const lg_err_details *src);
 typedef struct lg_mailbox {
     pthread_mutex_t mu;
     lg_counters k;
-    lg_hist *lat; /* merged interval latency since the reporter last took it */
+    /* merged interval samples since the reporter last took them: latency,
+     * and the open loop's send lag */
+    lg_hist *lat, *lag;
 } lg_mailbox;
 
 int lg_mailbox_init(lg_mailbox *m);
 void lg_mailbox_free(lg_mailbox *m);
-/* Worker side: publish counters and move interval samples in (resets interval). */
-void lg_mailbox_put(lg_mailbox *m, const lg_counters *k, lg_hist *interval);
-/* Reporter side: adds the counters to *k and the samples to lat, emptying the box. */
-void lg_mailbox_take(lg_mailbox *m, lg_counters *k, lg_hist *lat);
+/* Worker side: publish counters and move interval samples in (resets both
+ * intervals). */
+void lg_mailbox_put(lg_mailbox *m, const lg_counters *k, lg_hist *lat, lg_hist *lag);
+/* Reporter side: adds the counters to *k and the samples to lat and lag,
+ * emptying the box. */
+void lg_mailbox_take(lg_mailbox *m, lg_counters *k, lg_hist *lat, lg_hist *lag);
 
 /* One second of the run, as the report's time series holds it. */
 typedef struct lg_second {
@@ -113,8 +117,9 @@ typedef struct lg_second {
     int warmup;    /* inside --warmup */
     lg_counters k; /* cumulative at the end of this second */
     uint64_t lat_count;
-    uint64_t p50, p90, p99, p999, max; /* ns, this second only */
-    double cpu_busy_max;               /* busiest worker's CPU share this second, 0..1 */
+    uint64_t p50, p90, p99, p999, max;             /* ns, this second only */
+    uint64_t lag_count, lag_p50, lag_p99, lag_max; /* open-loop send lag, ns, this second */
+    double cpu_busy_max; /* busiest worker's CPU share this second, 0..1 */
 } lg_second;
 
 #endif

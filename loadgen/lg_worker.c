@@ -17,13 +17,10 @@
 #define LG_MAX_PENDING 1024     /* handshakes in progress per worker */
 #define LG_MAX_BACKOFF 5000000000
 #define LG_MIN_BACKOFF 1000000 /* after --reconnect-delay 0 */
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+/* Waking from epoll_wait on the send timer takes tens of microseconds here:
+ * the timer fires up to this much early and the rest is waited out on the
+ * clock, so open-loop sends leave on time rather than one wake-up late. */
+#define LG_EARLY_NS 100000
 
 static int64_t thread_cpu_ns(void)
 {
@@ -55,12 +52,16 @@ int lg_worker_init(lg_worker *w, lg_run *run, int id)
     w->lat_unc = lg_hist_new();
     w->lat_sec = lg_hist_new();
     w->lat_prev = lg_hist_new();
+    w->lag = lg_hist_new();
+    w->lag_prev = lg_hist_new();
+    w->lag_sec = lg_hist_new();
     w->connect = lg_hist_new();
     w->tls = lg_hist_new();
     w->upgrade = lg_hist_new();
     bool windowed = o->scenario == LG_SC_ECHO || o->scenario == LG_SC_CHURN;
     if (!w->conns || !w->sbuf || !w->rbuf || !w->pbuf || !w->lat || !w->lat_unc || !w->lat_sec ||
-        !w->lat_prev || !w->connect || !w->tls || !w->upgrade || lg_mailbox_init(&w->box) ||
+        !w->lat_prev || !w->lag || !w->lag_prev || !w->lag_sec || !w->connect || !w->tls ||
+        !w->upgrade || lg_mailbox_init(&w->box) ||
         lg_tmpl_init(&w->tmpl, o->binary ? WS_OP_BINARY : WS_OP_TEXT, o->size_max)) {
         snprintf(w->err, sizeof w->err, "out of memory");
         return -1;
@@ -77,7 +78,7 @@ int lg_worker_init(lg_worker *w, lg_run *run, int id)
         c->id = o->id_base + g;
         c->nc.fd = -1;
         c->backoff = o->reconnect_delay_ns;
-        ws_mask_rng_seed(&c->rng, (uint64_t)c->id * 0x9E3779B97F4A7C15ull ^ (uint64_t)now_ns());
+        ws_mask_rng_seed(&c->rng, (uint64_t)c->id * 0x9E3779B97F4A7C15ull ^ (uint64_t)lg_now_ns());
         if (windowed) {
             c->sent = calloc(o->inflight, sizeof *c->sent);
             if (!c->sent) {
@@ -98,6 +99,8 @@ int lg_worker_init(lg_worker *w, lg_run *run, int id)
         w->open_loop = true;
         w->unc_differs = o->scenario == LG_SC_ECHO;
         w->interval = 1e9 / (o->rate * (double)w->n_send / all);
+        /* At most an eighth of the time between sends goes to waiting. */
+        w->early = w->interval / 8 < LG_EARLY_NS ? (int64_t)(w->interval / 8) : LG_EARLY_NS;
     }
     w->quota = UINT64_MAX;
     if (o->messages) {
@@ -133,6 +136,9 @@ void lg_worker_free(lg_worker *w)
     lg_hist_free(w->lat_unc);
     lg_hist_free(w->lat_sec);
     lg_hist_free(w->lat_prev);
+    lg_hist_free(w->lag);
+    lg_hist_free(w->lag_prev);
+    lg_hist_free(w->lag_sec);
     lg_hist_free(w->connect);
     lg_hist_free(w->tls);
     lg_hist_free(w->upgrade);
@@ -264,13 +270,20 @@ static void stop_step(lg_worker *w, int64_t now)
     w->done = true;
 }
 
+/* This second's samples of all: the difference from prev, its state at the
+ * last publish (so the hot path records each sample once). */
+static void interval_of(lg_hist *sec, const lg_hist *all, lg_hist *prev)
+{
+    lg_hist_delta(sec, all, prev);
+    if (lg_hist_total(sec)) memcpy(prev, all, sizeof *all);
+}
+
 static void publish(lg_worker *w)
 {
     w->k.cpu_ns = (uint64_t)thread_cpu_ns();
-    /* This second's samples are the difference from the last publish. */
-    lg_hist_delta(w->lat_sec, w->lat, w->lat_prev);
-    if (lg_hist_total(w->lat_sec)) memcpy(w->lat_prev, w->lat, sizeof *w->lat);
-    lg_mailbox_put(&w->box, &w->k, w->lat_sec);
+    interval_of(w->lat_sec, w->lat, w->lat_prev);
+    interval_of(w->lag_sec, w->lag, w->lag_prev);
+    lg_mailbox_put(&w->box, &w->k, w->lat_sec, w->lag_sec);
 }
 
 static void manage(lg_worker *w, int64_t now)
@@ -330,12 +343,30 @@ static void arm_timer(lg_worker *w, int64_t at)
     timerfd_settime(w->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
+/* Open loop: sends what is due, waits out on the clock a send due within
+ * w->early (at most that long, once per turn of the loop, so reads are not
+ * held up), and arms the timer w->early before the next one. */
+static int64_t pace(lg_worker *w, int64_t now, int64_t *armed)
+{
+    int64_t due = lg_scenario_schedule(w, now);
+    if (due != INT64_MAX && due > now && due - now <= w->early) {
+        while (now < due) now = lg_now_ns();
+        w->now = now;
+        due = lg_scenario_schedule(w, now);
+    }
+    if (due != INT64_MAX && due != *armed) {
+        arm_timer(w, due - w->early);
+        *armed = due;
+    }
+    return now;
+}
+
 void *lg_worker_main(void *arg)
 {
     lg_worker *w = arg;
     /* Default timer slack (50 us) would add itself to every open-loop send time. */
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-    int64_t now = now_ns(), armed = -1;
+    int64_t now = lg_now_ns(), armed = -1;
     w->now = now;
     w->sched_start = w->run->epoch;
     w->tokens_at = now;
@@ -347,7 +378,7 @@ void *lg_worker_main(void *arg)
         int timeout = wait <= 0 ? 0 : (int)((wait + 999999) / 1000000);
         int n = epoll_wait(w->ep, evs, 512, timeout);
         for (int i = 0; i < n; i++) {
-            now = w->now = now_ns();
+            now = w->now = lg_now_ns();
             if (!evs[i].data.ptr) {
                 uint64_t x;
                 if (read(w->tfd, &x, sizeof x) < 0) x = 0;
@@ -355,14 +386,8 @@ void *lg_worker_main(void *arg)
             }
             lg_conn_event(w, evs[i].data.ptr, evs[i].events, now);
         }
-        now = w->now = now_ns();
-        if (w->open_loop) {
-            int64_t due = lg_scenario_schedule(w, now);
-            if (due != INT64_MAX && due != armed) {
-                arm_timer(w, due);
-                armed = due;
-            }
-        }
+        now = w->now = lg_now_ns();
+        if (w->open_loop) now = pace(w, now, &armed);
         if (now >= w->next_tick) tick(w, now);
     }
     if (!w->warm_done) w->at_warm = w->k;

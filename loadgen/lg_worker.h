@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "loadgen/lg_cli.h"
 #include "loadgen/lg_conn.h"
@@ -64,8 +65,9 @@ typedef struct lg_worker {
     lg_counters k;
     lg_err_details det;
     lg_hist *lat, *lat_unc, *connect, *tls, *upgrade;
-    lg_hist *lat_prev, *lat_sec; /* lat at the last publish; the difference */
-    bool unc_differs;            /* open-loop echo: uncorrected kept apart */
+    lg_hist *lat_prev, *lat_sec;       /* lat at the last publish; the difference */
+    lg_hist *lag, *lag_prev, *lag_sec; /* open-loop send lag, kept like lat */
+    bool unc_differs;                  /* open-loop echo: uncorrected kept apart */
     lg_mailbox box;
     uint64_t peak_open;
 
@@ -73,6 +75,7 @@ typedef struct lg_worker {
      * sched_start + k * interval and belongs to sender[k % n_send]. */
     bool open_loop;
     double interval;
+    int64_t early; /* the send timer fires this long before a send is due */
     int64_t sched_start;
     uint64_t k_next;
     uint32_t *send_slots;
@@ -99,6 +102,13 @@ int lg_worker_init(lg_worker *w, lg_run *run, int id);
 void lg_worker_free(lg_worker *w);
 void *lg_worker_main(void *arg);
 
+static inline int64_t lg_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* Global slot number of local slot k. */
 static inline uint32_t lg_worker_global(const lg_worker *w, uint32_t k)
 {
@@ -113,6 +123,14 @@ static inline void lg_worker_latency(lg_worker *w, int64_t corrected, int64_t un
     if (w->now < w->run->warm_end) return;
     lg_hist_record(w->lat, corrected > 0 ? (uint64_t)corrected : 0);
     if (w->unc_differs) lg_hist_record(w->lat_unc, uncorrected > 0 ? (uint64_t)uncorrected : 0);
+}
+
+/* An open-loop send that left `late` ns after its intended time, unless
+ * still warming up. */
+static inline void lg_worker_send_lag(lg_worker *w, int64_t now, int64_t late)
+{
+    if (now < w->run->warm_end) return;
+    lg_hist_record(w->lag, late > 0 ? (uint64_t)late : 0);
 }
 
 /* Whether scenarios may send new messages now. */
