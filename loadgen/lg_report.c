@@ -219,7 +219,7 @@ cJSON *lg_report_json(const lg_result *r)
     cJSON_AddItemToObject(lat, "connect", percentiles(r->connect));
     cJSON_AddItemToObject(lat, "tls", percentiles(r->tls));
     cJSON_AddItemToObject(lat, "upgrade", percentiles(r->upgrade));
-    cJSON_AddItemToObject(lat, "send_lag", percentiles(r->send_lag));
+    if (r->send_lag) cJSON_AddItemToObject(lat, "send_lag", percentiles(r->send_lag));
     cJSON_AddItemToObject(s, "errors", errors_json(r));
     cJSON *in = cJSON_AddObjectToObject(s, "integrity");
     cJSON_AddNumberToObject(in, "connections_with_problems", (double)r->n_bad_total);
@@ -262,7 +262,7 @@ cJSON *lg_report_json(const lg_result *r)
     cJSON_AddItemToObject(h, "connect", lg_hist_to_json(r->connect));
     cJSON_AddItemToObject(h, "tls", lg_hist_to_json(r->tls));
     cJSON_AddItemToObject(h, "upgrade", lg_hist_to_json(r->upgrade));
-    cJSON_AddItemToObject(h, "send_lag", lg_hist_to_json(r->send_lag));
+    if (r->send_lag) cJSON_AddItemToObject(h, "send_lag", lg_hist_to_json(r->send_lag));
     return j;
 }
 
@@ -343,7 +343,7 @@ void lg_report_summary(FILE *out, const lg_result *r)
     fprintf(out, "  %-12s %10s %10s %10s %10s %10s\n", "", "p50", "p90", "p99", "p99.9", "max");
     lat_row(out, o->rate > 0 ? "corrected" : "latency", r->lat);
     if (o->rate > 0) lat_row(out, "uncorrected", r->lat_unc);
-    if (o->rate > 0) lat_row(out, "send lag", r->send_lag);
+    if (o->rate > 0 && r->send_lag) lat_row(out, "send lag", r->send_lag);
     lat_row(out, "connect", r->connect);
     lat_row(out, "tls", r->tls);
     lat_row(out, "upgrade", r->upgrade);

@@ -41,7 +41,9 @@ typedef struct lg_result {
     bool interrupted;
     int exit_code;
     lg_hist *lat, *lat_unc, *connect, *tls, *upgrade;
-    lg_hist *send_lag; /* open loop: how late the generator sent what was due */
+    /* open loop: how late the generator sent what was due (NULL: not known,
+     * as in a merge of shards; the report then leaves it out) */
+    lg_hist *send_lag;
     lg_err_details det;
     uint64_t peak_open, in_flight_at_stop;
     lg_second *series;
