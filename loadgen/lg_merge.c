@@ -23,6 +23,7 @@ typedef struct sec_entry {
     int warmup;
     uint64_t c[LG_C_COUNT], err[LG_E_COUNT];
     uint64_t open, lat_count, p50, p90, p99, p999, max;
+    uint64_t lag_count, lag_p50, lag_p99, lag_max; /* 0 in reports made before send lag */
     double cpu;
 } sec_entry;
 
@@ -159,8 +160,10 @@ lg_merge *lg_merge_new(void)
     m->r.connect = lg_hist_new();
     m->r.tls = lg_hist_new();
     m->r.upgrade = lg_hist_new();
+    m->r.send_lag = lg_hist_new();
     m->list = cJSON_CreateArray();
-    if (!m->r.lat || !m->r.lat_unc || !m->r.connect || !m->r.tls || !m->r.upgrade || !m->list) {
+    if (!m->r.lat || !m->r.lat_unc || !m->r.connect || !m->r.tls || !m->r.upgrade ||
+        !m->r.send_lag || !m->list) {
         lg_merge_free(m);
         return NULL;
     }
@@ -178,6 +181,7 @@ void lg_merge_free(lg_merge *m)
     lg_hist_free(m->r.connect);
     lg_hist_free(m->r.tls);
     lg_hist_free(m->r.upgrade);
+    lg_hist_free(m->r.send_lag);
     free(m->r.series);
     free(m->target);
     free(m->subprotocol);
@@ -365,6 +369,18 @@ static void add_histograms(lg_merge *m, rd *x, const cJSON *h)
         if (j && lg_hist_add_json(dst[i], j, why, sizeof why))
             bad(x, "histograms.%s: %s", names[i], why);
     }
+    /* optional: reports written before the send lag was measured have none */
+    const cJSON *lag = cJSON_GetObjectItemCaseSensitive(h, "send_lag");
+    char why[200];
+    if (!x->failed && lag && (!cJSON_IsObject(lag) ||
+                              lg_hist_add_json(m->r.send_lag, lag, why, sizeof why)))
+        bad(x, "histograms.send_lag: %s", cJSON_IsObject(lag) ? why : "not an object");
+}
+
+/* A field that reports written before it existed lack. */
+static bool has(const cJSON *o, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, key) != NULL;
 }
 
 static uint64_t us_to_ns(double us)
@@ -407,6 +423,12 @@ static void add_series(lg_merge *m, rd *x, const cJSON *series)
         e->p999 = us_to_ns(num(x, s, w, "p999_us"));
         e->max = us_to_ns(num(x, s, w, "max_us"));
         e->cpu = num(x, s, w, "cpu_busy_max");
+        if (has(s, "send_lag_count")) {
+            e->lag_count = count(x, s, w, "send_lag_count");
+            e->lag_p50 = us_to_ns(num(x, s, w, "send_lag_p50_us"));
+            e->lag_p99 = us_to_ns(num(x, s, w, "send_lag_p99_us"));
+            e->lag_max = us_to_ns(num(x, s, w, "send_lag_max_us"));
+        }
         m->n_secs++;
     }
 }
@@ -568,6 +590,10 @@ static int build_series(lg_merge *m, char *err, size_t errlen)
         if (e->p999 > s->p999) s->p999 = e->p999;
         if (e->max > s->max) s->max = e->max;
         if (e->cpu > s->cpu_busy_max) s->cpu_busy_max = e->cpu;
+        s->lag_count += e->lag_count;
+        if (e->lag_p50 > s->lag_p50) s->lag_p50 = e->lag_p50;
+        if (e->lag_p99 > s->lag_p99) s->lag_p99 = e->lag_p99;
+        if (e->lag_max > s->lag_max) s->lag_max = e->lag_max;
     }
     for (size_t k = 1; k < n; k++) {
         for (int c = 0; c < LG_C_COUNT; c++) out[k].k.c[c] += out[k - 1].k.c[c];

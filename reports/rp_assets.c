@@ -455,7 +455,7 @@ const char rp_asset_js[] =
     "      { xLabel: 'seconds', yFmt: function (v) { return fmtNum(v); } }));\n"
     "\n"
     "    var lt = section('latency', 'Latency');\n"
-    "    var names = [['corrected', 'messages'], ['uncorrected', 'messages (uncorrected)'], ['connect', 'TCP connect'], ['tls', 'TLS handshake'], ['upgrade', 'WebSocket upgrade']];\n"
+    "    var names = [['corrected', 'messages'], ['uncorrected', 'messages (uncorrected)'], ['send_lag', 'send lag (open loop: sent - due)'], ['connect', 'TCP connect'], ['tls', 'TLS handshake'], ['upgrade', 'WebSocket upgrade']];\n"
     "    lt.appendChild(dataTable(['', 'count', 'min', 'mean', 'p50', 'p90', 'p99', 'p99.9', 'max'],\n"
     "      names.filter(function (n) { return lat[n[0]] && lat[n[0]].count > 0; }).map(function (n) {\n"
     "        var h = lat[n[0]];\n"

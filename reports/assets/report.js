@@ -346,7 +346,7 @@
       { xLabel: 'seconds', yFmt: function (v) { return fmtNum(v); } }));
 
     var lt = section('latency', 'Latency');
-    var names = [['corrected', 'messages'], ['uncorrected', 'messages (uncorrected)'], ['connect', 'TCP connect'], ['tls', 'TLS handshake'], ['upgrade', 'WebSocket upgrade']];
+    var names = [['corrected', 'messages'], ['uncorrected', 'messages (uncorrected)'], ['send_lag', 'send lag (open loop: sent - due)'], ['connect', 'TCP connect'], ['tls', 'TLS handshake'], ['upgrade', 'WebSocket upgrade']];
     lt.appendChild(dataTable(['', 'count', 'min', 'mean', 'p50', 'p90', 'p99', 'p99.9', 'max'],
       names.filter(function (n) { return lat[n[0]] && lat[n[0]].count > 0; }).map(function (n) {
         var h = lat[n[0]];

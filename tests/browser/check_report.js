@@ -261,7 +261,7 @@ async function loadReport(page, report) {
   check('sent/s card equals the JSON (' + wantSent + ')', sent === wantSent, sent);
   const rows = await page.$$eval('#latency-table tbody tr', (r) => r.length);
   const lat = report.summary.latency;
-  const nonEmpty = ['corrected', 'uncorrected', 'connect', 'tls', 'upgrade'].filter((k) => lat[k] && lat[k].count > 0).length;
+  const nonEmpty = ['corrected', 'uncorrected', 'send_lag', 'connect', 'tls', 'upgrade'].filter((k) => lat[k] && lat[k].count > 0).length;
   check('latency table has a row per measured histogram', rows === nonEmpty, rows + ' vs ' + nonEmpty);
 }
 

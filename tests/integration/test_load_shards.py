@@ -175,7 +175,7 @@ def main():
                                                   os.path.join(ru.SHOTS, "load-merged.png")):
             res.check(f"merged page in chromium: {name}", ok, detail)
 
-    for name in ("latency", "latency_uncorrected", "connect", "upgrade"):
+    for name in ("latency", "latency_uncorrected", "connect", "upgrade", "send_lag"):
         want = merge_hists([r["histograms"][name] for r in reps])
         got = merged["histograms"][name]
         res.check(f"{name} histogram = shards' merged bucket by bucket",
@@ -188,6 +188,13 @@ def main():
                   lat[key] == percentile(want, p) / 1e3, (lat[key], percentile(want, p) / 1e3))
     res.check("merged latency count = sum", lat["count"] == sum(
         r["summary"]["latency"]["corrected"]["count"] for r in reps))
+    lag = ms["latency"]["send_lag"]
+    res.check("merged send lag: count = sum of the shards' (open loop)", lag["count"] > 0 and
+              lag["count"] == sum(r["summary"]["latency"]["send_lag"]["count"] for r in reps),
+              lag)
+    res.check("merged series: send lag counts add up to the shards'",
+              sum(s["send_lag_count"] for s in merged["series"]) ==
+              sum(s["send_lag_count"] for r in reps for s in r["series"]))
     res.check("thresholds recorded in merged report",
               [t["pass"] for t in merged["thresholds"]] == [True, True, True], merged["thresholds"])
 
