@@ -49,6 +49,9 @@ PY_DEVIATIONS = ["13.3.*", "13.5.*", "13.7.*", "13.9.*", "13.10.1", "13.10.2", "
 # 1009: past maxPayload it resets its inflater while compressed input is still
 # queued, and zlib's error on that leftover input wins.
 NODE_DEVIATIONS = ["14.2.7", "14.2.13"]
+# The committed baselines users pass with --expect-failures must agree.
+BASELINE_FILES = {"python3-websockets": "python-websockets-10.4.txt",
+                  "node-ws": "node-ws-8.11.txt"}
 
 
 def check(url, cases, *extra, timeout=240):
@@ -129,6 +132,19 @@ def serve_without_deflate(r):
                 if i.startswith("14.2.") or i.startswith("14.4.")))
 
 
+def committed_baseline(name):
+    """The compression entries (12-14) of the peer's committed baseline file,
+    which test_check_servers.py leaves to this test."""
+    path = os.path.join(ROOT, "tests", "baselines", BASELINE_FILES[name])
+    ids = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            i = line.split("#", 1)[0].strip()
+            if i and i.split(".")[0] in ("12", "13", "14"):
+                ids.append(i)
+    return ids
+
+
 def peer(r, name, start, deviations):
     port = free_port()
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
@@ -149,6 +165,11 @@ def peer(r, name, start, deviations):
                 if i.split(".")[0] in ("12", "13") and i not in want))
     r.check(f"{name}: exit 0 with the deviations as a baseline", p.returncode == 0,
             p.stdout[-800:])
+    committed = committed_baseline(name)
+    r.check(f"{name}: tests/baselines/{BASELINE_FILES[name]} lists exactly these 12-14 cases",
+            sorted(committed, key=id_key) == want,
+            {"not in the file": [i for i in want if i not in committed],
+             "only in the file": [i for i in committed if i not in want]})
 
 
 # For each planted bug: the cases to run, those that must be FAILED, and those

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""wsprobe check against real servers, the whole catalogue each time (the slow
-9.x included): its own `wsprobe serve`, with and without --deflate (no
-FAILED), and python3-websockets 10.4 and node-ws 8.11 with their known,
-investigated deviations as committed baselines (tests/baselines/*.txt):
-exit 0 with --expect-failures, and every baseline entry really FAILED (an entry
-that starts passing is printed and fails the test). Both pass every 9.x case,
-so no 9.x id is in their baselines."""
+"""wsprobe check against real servers, the whole catalogue (the slow 9.x
+included): its own `wsprobe serve`, with and without --deflate (no FAILED),
+and python3-websockets 10.4 and node-ws 8.11 with their known, investigated
+deviations as committed baselines (tests/baselines/*.txt): exit 0 with
+--expect-failures, and every baseline entry really FAILED (an entry that starts
+passing is printed and fails the test). Both pass every 9.x case, so no 9.x id
+is in their baselines. Their compression sections (12-14) are left to
+test_check_deflate.py, which checks those baseline entries the same way; this
+test would only repeat its slowest runs."""
 import json
 import os
 import subprocess
@@ -19,6 +21,7 @@ from harness_util import (ROOT, WSPROBE, Results, free_port, node_echo, python_e
 BASELINES = os.path.join(ROOT, "tests", "baselines")
 # Every section of the catalogue runs, the slow 9.x too.
 ALL_SECTIONS = {"0", "1", "2", "3", "4", "5", "6", "7", "9", "10", "12", "13", "14"}
+COMPRESSION = {"12", "13", "14"}
 
 def check(url, *args, timeout=300):
     rep = tempfile.mkdtemp(prefix="wsprobe-check-")
@@ -80,12 +83,13 @@ def main():
              ("node-ws", node_echo, ["--no-subprotocol"], "node-ws-8.11.txt")]
     for name, start, peer_args, baseline in peers:
         path = os.path.join(BASELINES, baseline)
-        listed = baseline_ids(path)
+        listed = [i for i in baseline_ids(path) if i.split(".")[0] not in COMPRESSION]
         r.check(f"{name}: baseline {baseline} lists cases", len(listed) > 0, path)
         port = free_port()
         with start(port, *peer_args, log=os.path.join(tmp, name + ".log")):
             url = f"ws://127.0.0.1:{port}/"
-            p, rep = check(url, "--expect-failures", path, timeout=600)
+            p, rep = check(url, "--expect-failures", path, "--exclude", ",".join(COMPRESSION),
+                           timeout=600)
         cases = {c["id"]: c for c in rep["cases"]}
         got = failed_ids(rep)
         r.check(f"{name}: exit 0 with the baseline", p.returncode == 0,
@@ -99,18 +103,14 @@ def main():
             print(f"  {name}: baseline entry {i} no longer FAILED: " +
                   (f"{c['verdict']} ({c['reason'][:120]})" if c else "not in the catalogue"))
         r.check(f"{name}: every baseline entry is FAILED", stale == [], stale)
-        r.check(f"{name}: every section ran, 9.x included",
-                {c["section"] for c in rep["cases"]} == ALL_SECTIONS,
+        r.check(f"{name}: every section but 12-14 ran, 9.x included",
+                {c["section"] for c in rep["cases"]} == ALL_SECTIONS - COMPRESSION,
                 sorted({c["section"] for c in rep["cases"]}))
         slow = [c for c in rep["cases"] if c["id"].startswith("9.")]
         r.check(f"{name}: every 9.x case OK (none in the baseline)",
                 len(slow) > 50 and all(c["verdict"] == "OK" and c["close_verdict"] == "OK"
                                        for c in slow),
                 [(c["id"], c["verdict"], c["reason"][:80]) for c in slow if c["verdict"] != "OK"])
-        r.check(f"{name}: the compression cases ran compressed",
-                all(c["verdict"] == "OK" for c in rep["cases"] if c["id"].startswith("12.1.")),
-                [(c["id"], c["verdict"], c["reason"]) for c in rep["cases"]
-                 if c["id"].startswith("12.1.") and c["verdict"] != "OK"])
     r.finish()
 
 
