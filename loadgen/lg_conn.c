@@ -45,6 +45,8 @@ static int err_class(int net_class, int state)
         return LG_E_UNREACHABLE;
     case NET_E_TLS:
         return LG_E_TLS;
+    case NET_E_ADDRESS:
+        return LG_E_ADDRESS;
     default:
         return LG_E_OTHER;
     }

@@ -420,12 +420,20 @@ int load_main(int argc, char **argv)
         code = 3;
         goto out;
     }
-    for (int i = 0; i < o->n_sources; i++)
+    for (int i = 0; i < o->n_sources; i++) {
         if (o->sources[i].ss_family != run.addr.ss_family) {
             snprintf(err, sizeof err, "--source-ips: every address must be IPv%d like the target",
                      run.addr.ss_family == AF_INET ? 4 : 6);
             goto usage;
         }
+        /* an address this host does not have would fail every connection */
+        char why[200];
+        if (net_source_check((const struct sockaddr *)&o->sources[i], o->source_lens[i], why,
+                             sizeof why)) {
+            snprintf(err, sizeof err, "--source-ips: %s (is it an address of this host?)", why);
+            goto usage;
+        }
+    }
     if (check_ports(o, err, sizeof err) ||
         raise_nofile(o->connections, o->threads, err, sizeof err))
         goto usage;

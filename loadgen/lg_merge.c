@@ -372,8 +372,8 @@ static void add_histograms(lg_merge *m, rd *x, const cJSON *h)
     /* optional: reports written before the send lag was measured have none */
     const cJSON *lag = cJSON_GetObjectItemCaseSensitive(h, "send_lag");
     char why[200];
-    if (!x->failed && lag && (!cJSON_IsObject(lag) ||
-                              lg_hist_add_json(m->r.send_lag, lag, why, sizeof why)))
+    if (!x->failed && lag &&
+        (!cJSON_IsObject(lag) || lg_hist_add_json(m->r.send_lag, lag, why, sizeof why)))
         bad(x, "histograms.send_lag: %s", cJSON_IsObject(lag) ? why : "not an object");
 }
 

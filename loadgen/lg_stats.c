@@ -12,15 +12,25 @@ static const char *const COUNTER_NAMES[LG_C_COUNT] = {
 };
 
 static const char *const ERR_NAMES[LG_E_COUNT] = {
-    "resolve",           "refused",
-    "connect_timeout",   "reset",
-    "unreachable",       "tls",
-    "handshake_timeout", "handshake_status",
-    "handshake_invalid", "protocol_error",
-    "close_received",    "dropped",
-    "read_timeout",      "write_error",
-    "write_timeout",     "close_timeout",
-    "script_timeout",    "other",
+    "resolve",
+    "refused",
+    "connect_timeout",
+    "reset",
+    "unreachable",
+    "tls",
+    "handshake_timeout",
+    "handshake_status",
+    "handshake_invalid",
+    "protocol_error",
+    "close_received",
+    "dropped",
+    "read_timeout",
+    "write_error",
+    "write_timeout",
+    "close_timeout",
+    "script_timeout",
+    "address",
+    "other",
 };
 
 const char *lg_counter_name(int i)

@@ -55,6 +55,7 @@ enum lg_err {
     LG_E_WRITE_TIMEOUT, /* output pending with no progress for --write-timeout */
     LG_E_CLOSE_TIMEOUT,
     LG_E_SCRIPT_TIMEOUT,
+    LG_E_ADDRESS, /* no local address or port: a source address gone, ephemeral ports used up */
     LG_E_OTHER,
     LG_E_COUNT
 };

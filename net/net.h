@@ -43,6 +43,7 @@ enum net_err_class {
     NET_E_RESET,   /* ECONNRESET / EPIPE */
     NET_E_UNREACH, /* no route, network down */
     NET_E_TLS,     /* TLS handshake or record error (err says why) */
+    NET_E_ADDRESS, /* EADDRNOTAVAIL / EADDRINUSE: no usable local address or port */
     NET_E_OTHER,
 };
 
@@ -94,6 +95,9 @@ int net_resolve_all(const char *host, uint16_t port, struct sockaddr_storage *ou
                     int max, char *err, size_t errlen);
 /* "127.0.0.1:80" or "[::1]:80" into buf; returns buf. */
 const char *net_addr_str(const struct sockaddr *addr, socklen_t len, char *buf, size_t buflen);
+/* Whether `source` (port 0) can be bound on this host: 0, or -1 with err
+ * (e.g. an address no interface here has). Sends nothing. */
+int net_source_check(const struct sockaddr *source, socklen_t source_len, char *err, size_t errlen);
 /* Starts a non-blocking connect (optionally bound to `source`, whose port
  * should be 0: the kernel then picks it at connect time, so one source address
  * serves more than 64k connections across targets). TCP_NODELAY is set.

@@ -21,6 +21,8 @@ const char *net_err_class_name(int cls)
         return "unreachable";
     case NET_E_TLS:
         return "tls";
+    case NET_E_ADDRESS:
+        return "address";
     default:
         return "other";
     }
@@ -44,6 +46,9 @@ int net_errno_class(int e)
     case ENETDOWN:
     case EHOSTDOWN:
         return NET_E_UNREACH;
+    case EADDRNOTAVAIL:
+    case EADDRINUSE:
+        return NET_E_ADDRESS;
     default:
         return NET_E_OTHER;
     }

@@ -106,6 +106,7 @@ static void set_nodelay(int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/* 0, or the errno of the failed bind. */
 static int bind_source(int fd, const struct sockaddr *source, socklen_t source_len, char *err,
                        size_t errlen)
 {
@@ -115,9 +116,22 @@ static int bind_source(int fd, const struct sockaddr *source, socklen_t source_l
     int one = 1;
     setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
     if (bind(fd, source, source_len) == 0) return 0;
+    int e = errno;
     snprintf(err, errlen, "bind to source address %s: %s",
-             net_addr_str(source, source_len, a, sizeof a), strerror(errno));
-    return -1;
+             net_addr_str(source, source_len, a, sizeof a), strerror(e));
+    return e;
+}
+
+int net_source_check(const struct sockaddr *source, socklen_t source_len, char *err, size_t errlen)
+{
+    int fd = socket(source->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    int e = bind_source(fd, source, source_len, err, errlen);
+    close(fd);
+    return e ? -1 : 0;
 }
 
 int net_connect_start(const struct sockaddr *addr, socklen_t len, const struct sockaddr *source,
@@ -136,7 +150,9 @@ int net_connect_start(const struct sockaddr *addr, socklen_t len, const struct s
         return -1;
     }
     set_nodelay(fd);
-    if (source && bind_source(fd, source, source_len, err, errlen) < 0) {
+    int e = source ? bind_source(fd, source, source_len, err, errlen) : 0;
+    if (e) {
+        *err_class = net_errno_class(e);
         close(fd);
         return -1;
     }
@@ -144,7 +160,7 @@ int net_connect_start(const struct sockaddr *addr, socklen_t len, const struct s
         *err_class = NET_E_NONE;
         return fd;
     }
-    int e = errno;
+    e = errno;
     *err_class = net_errno_class(e);
     snprintf(err, errlen, "connect to %s: %s", net_addr_str(addr, len, a, sizeof a), strerror(e));
     close(fd);

@@ -92,7 +92,13 @@ def main():
     ls.listen(256)
     while True:
         c, addr = ls.accept()
-        b = socket.create_connection(("127.0.0.1", backend_port), timeout=5)
+        try:
+            b = socket.create_connection(("127.0.0.1", backend_port), timeout=5)
+        except OSError:
+            # the server is not up yet (or gone): this client is turned away,
+            # the relay keeps serving the next one
+            c.close()
+            continue
         b.settimeout(None)
         ids = set()
         with lock:

@@ -269,6 +269,12 @@ def check_source_ips(res):
                        "ws://127.0.0.1:1/")
     res.check("--source-ips: a run that cannot fit is refused", code == 2
               and "addresses are needed" in se, se[-300:])
+    # 192.0.2.1 (TEST-NET-1) is on no interface here: bound once, refused,
+    # nothing sent anywhere
+    code, so, se = run("load", "-c", "2", "-d", "1s", "--source-ips", "127.0.0.2,192.0.2.1",
+                       f"ws://127.0.0.1:{port}/")
+    res.check("--source-ips: an address this host does not have is refused before the run",
+              code == 2 and "192.0.2.1" in se and "address of this host" in se, (code, se[-300:]))
 
 
 if __name__ == "__main__":

@@ -124,7 +124,12 @@ sys.exit(1)
 EOF
 }
 for i in $CLIENTS; do check "server reachable from client namespace $i" reach "$i"; done
-[ "$failed" -eq 0 ] || finish
+if [ "$failed" -ne 0 ]; then # say why, for the next one who reads this log
+    for f in serve.log tap.log; do sed "s/^/      | $f: /" "$TMP/$f" | tail -n 5; done
+    kill -0 "$SERVER_PID" 2>/dev/null || echo "      | the server is not running"
+    kill -0 "$TAP_PID" 2>/dev/null || echo "      | the relay is not running"
+    finish
+fi
 
 # Three shards, each in its own namespace, with its own host name when
 # unshare can give it one, started together.
@@ -247,6 +252,76 @@ check "connection ids: one per connection, in its shard's range, unique across s
 if command -v unshare >/dev/null 2>&1; then
     check "each shard stamped with its own host name" judge hosts
 fi
+
+# Source addresses against the real port limit: client namespace 1 gets an
+# ephemeral range of 10 ports and two more addresses. The kernel lets one
+# address open exactly 10 connections to one target (seen with plain
+# sockets); wsprobe says so and refuses 15 from one address before starting,
+# and with two addresses opens all 20 that fit, which the server's namespace
+# sees arrive from both.
+ports() {
+    ns="${P}c1"
+    ip netns exec "$ns" sh -c 'echo "40000 40009" >/proc/sys/net/ipv4/ip_local_port_range' &&
+        ip -n "$ns" addr add 10.123.0.21/24 dev vc1 &&
+        ip -n "$ns" addr add 10.123.0.22/24 dev vc1 || return 1
+    ip netns exec "$NS_SRV" "$WSPROBE" serve --host 10.123.0.1 --port 9003 --threads 1 \
+        2>"$TMP/serve2.log" &
+    SERVER_PID=$!
+    sleep 0.5
+    kernel=$(ip netns exec "$ns" /usr/bin/python3 - <<'EOF2'
+import socket, struct
+# As wsprobe does: the port is picked at connect (IP_BIND_ADDRESS_NO_PORT), and
+# closing with RST leaves no TIME_WAIT to hold the ports afterwards.
+IP_BIND_ADDRESS_NO_PORT = 24
+socks = []
+for _ in range(30):  # bounded: 10 should fit, the 11th must not
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+    try:
+        s.bind(("10.123.0.21", 0))
+        s.connect(("10.123.0.1", 9003))
+    except OSError:
+        s.close()
+        break
+    socks.append(s)
+print(len(socks))
+for s in socks:
+    s.close()
+EOF2
+)
+    ip netns exec "$ns" "$WSPROBE" load --no-progress -s idle -c 15 -d 1s \
+        --source-ips 10.123.0.21 ws://10.123.0.1:9003/ >"$TMP/one.log" 2>&1
+    one=$?
+    ip netns exec "$ns" "$WSPROBE" load --no-progress -s idle -c 20 -d 3s \
+        --source-ips 10.123.0.21-10.123.0.22 --report "$TMP/two" ws://10.123.0.1:9003/ \
+        >"$TMP/two.log" 2>&1 &
+    two_pid=$!
+    LOAD_PIDS=$two_pid
+    sleep 2
+    seen=$(ip netns exec "$NS_SRV" ss -Htn state established "( sport = :9003 )" |
+        awk '{ sub(/:[0-9]+$/, "", $4); print $4 }' | sort | uniq -c | awk '{print $2 "x" $1}' |
+        tr '\n' ' ')
+    wait "$two_pid"
+    two=$?
+    LOAD_PIDS=""
+    kill -TERM "$SERVER_PID"
+    wait "$SERVER_PID"
+    SERVER_PID=""
+    opened=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["connections"]["opened"])' "$TMP/two/report.json" 2>/dev/null)
+    ok=1
+    [ "$kernel" = 10 ] || ok=0
+    [ "$one" -eq 2 ] && grep -q "one source address has 10 ephemeral ports toward one target, so 2 addresses are needed" "$TMP/one.log" || ok=0
+    [ "$two" -eq 0 ] && [ "$opened" = 20 ] || ok=0
+    grep -q "2 source addresses x 10 ports each (ephemeral 40000-40009, 0 reserved) = 20 connections toward one target; this run opens 20" "$TMP/two.log" || ok=0
+    [ "$seen" = "10.123.0.21x10 10.123.0.22x10 " ] || ok=0
+    [ "$ok" = 1 ] || {
+        echo "      | kernel=$kernel one=$one two=$two opened=$opened seen=[$seen]"
+        tail -n 3 "$TMP/one.log" "$TMP/two.log" | sed 's/^/      | /'
+        false
+    }
+}
+check "10 ephemeral ports: the kernel gives one address 10 connections, wsprobe refuses 15 from one and opens 20 from two" ports
 
 # Cleanup also when a run fails: this script again, as a child whose wsprobe
 # cannot work (/bin/false), and as one stopped by SIGTERM while it waits for

@@ -306,6 +306,9 @@ static void test_err_classes(void **state)
     assert_int_equal(net_errno_class(ENETUNREACH), NET_E_UNREACH);
     assert_int_equal(net_errno_class(EHOSTUNREACH), NET_E_UNREACH);
     assert_int_equal(net_errno_class(EMFILE), NET_E_OTHER);
+    assert_int_equal(net_errno_class(EADDRNOTAVAIL), NET_E_ADDRESS);
+    assert_int_equal(net_errno_class(EADDRINUSE), NET_E_ADDRESS);
+    assert_string_equal(net_err_class_name(NET_E_ADDRESS), "address");
     assert_string_equal(net_err_class_name(NET_E_REFUSED), "refused");
     assert_string_equal(net_err_class_name(NET_E_TIMEOUT), "timeout");
     assert_string_equal(net_err_class_name(NET_E_TLS), "tls");
