@@ -750,7 +750,7 @@ int cases_main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("usage: wsprobe cases [PATTERN...] [--cases-dir DIR]\n"
-                   "Lists the catalogue: id, title, RFC clause. PATTERN: glob (6.*), id, id "
+                   "Lists the catalogue: id, RFC clause, title. PATTERN: glob (6.*), id, id "
                    "prefix (6.4), tag:NAME.\n");
             hs_patterns_free(&pats);
             return 0;
@@ -777,11 +777,18 @@ int cases_main(int argc, char **argv)
         hs_patterns_free(&pats);
         return 2;
     }
+    /* id and RFC clause in columns first, so a long title cannot push them */
+    int rfc_w = 0;
+    for (size_t i = 0; i < cat.n; i++) {
+        int n = (int)strlen(cat.cases[i].rfc);
+        if ((!pats.n || hs_patterns_match(&pats, &cat.cases[i])) && n > rfc_w && n <= 24)
+            rfc_w = n;
+    }
     size_t shown = 0;
     for (size_t i = 0; i < cat.n; i++) {
         const hs_case *c = &cat.cases[i];
         if (pats.n && !hs_patterns_match(&pats, c)) continue;
-        printf("%-10s %-60s %s", c->id, c->title, c->rfc);
+        printf("%-10s %-*s  %s", c->id, rfc_w, c->rfc, c->title);
         for (size_t t = 0; t < c->n_tags; t++) printf("%s%s", t ? "," : "  [", c->tags[t]);
         printf("%s\n", c->n_tags ? "]" : "");
         shown++;
