@@ -29,17 +29,6 @@ enum lg_conn_state {
     LG_ST_DEAD,    /* failed and --reconnect is off */
 };
 
-/* A message in flight: when it left, and the two stamp words that change with
- * every message (the low sequence digits and the checksum, as built). The rest
- * of its stamp and its length follow from the connection, its sequence number
- * and intended time, so the ring stays small (it is read and written once per
- * message) and an echo is checked without encoding its stamp again. */
-typedef struct lg_sent {
-    int64_t at;       /* handed to the socket */
-    int64_t intended; /* when it should have left (open loop) */
-    uint64_t seq_w, sum_w;
-} lg_sent;
-
 typedef struct lg_conn {
     net_conn nc;
     uint32_t id;   /* global connection id (shard offset included) */
@@ -64,7 +53,13 @@ typedef struct lg_conn {
     /* echo */
     uint64_t next_seq; /* next sequence number to send */
     lg_track track;
-    lg_sent *sent;     /* ring of --inflight messages in flight, by seq */
+    /* Messages in flight, rings of --inflight entries by sequence number:
+     * when each was handed to the socket, and (open loop only; NULL in closed
+     * loop, where it is sent_at) when it should have left. The rest of a
+     * message's stamp and its length follow from the connection and its
+     * number, so an echo is checked without a copy of what was sent. */
+    int64_t *sent_at;
+    int64_t *intended;
     uint64_t slot_m;   /* open loop: this connection's next send slot */
     uint32_t send_idx; /* open loop: its index among the worker's senders */
     /* integrity, per connection over the whole run */

@@ -44,17 +44,23 @@ static inline unsigned lg_hist_index(uint64_t v)
            (unsigned)((v >> shift) - (1u << LG_HIST_SUB_BITS));
 }
 
-static inline void lg_hist_record(lg_hist *h, uint64_t v)
+/* n samples of value v at once. */
+static inline void lg_hist_record_n(lg_hist *h, uint64_t v, uint64_t n)
 {
     if (v < h->min) h->min = v;
     if (v > h->max) h->max = v;
-    h->sum += v;
+    h->sum += v * n;
     if (v >> LG_HIST_MAX_EXP) {
-        h->overflow++;
+        h->overflow += n;
         return;
     }
-    h->buckets[lg_hist_index(v)]++;
-    h->count++;
+    h->buckets[lg_hist_index(v)] += n;
+    h->count += n;
+}
+
+static inline void lg_hist_record(lg_hist *h, uint64_t v)
+{
+    lg_hist_record_n(h, v, 1);
 }
 
 /* Lowest value of bucket i, and its width. */

@@ -12,16 +12,13 @@ static const char LG_FILL[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM
 static const char LG_FILL2[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_"
                                "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
 
-/* The checksum's input from the fields that a batch of messages shares. */
-static uint64_t sum_input(uint64_t t, uint32_t conn, size_t len)
+/* The checksum of (t, conn, len, seq_hi) at seq_lo 0: a 32-bit mix
+ * (splitmix64 finaliser). Out of line: once per batch. */
+static __attribute__((noinline)) uint32_t sum_base(uint64_t t, uint32_t conn, size_t len,
+                                                   uint32_t seq_hi)
 {
-    return t ^ ((uint64_t)conn << 32) ^ (uint64_t)len * 31;
-}
-
-/* A 32-bit mix of the stamp's fields (splitmix64 finaliser). */
-static inline uint32_t sum_mix(uint64_t seq, uint64_t in)
-{
-    uint64_t z = seq * 0x9E3779B97F4A7C15ull ^ in;
+    uint64_t z =
+        t ^ ((uint64_t)conn << 32) ^ (uint64_t)len * 31 ^ (uint64_t)seq_hi * 0x9E3779B97F4A7C15ull;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return (uint32_t)(z ^ (z >> 31));
@@ -29,7 +26,7 @@ static inline uint32_t sum_mix(uint64_t seq, uint64_t in)
 
 static uint32_t stamp_sum(uint64_t seq, uint64_t t, uint32_t conn, size_t len)
 {
-    return sum_mix(seq, sum_input(t, conn, len));
+    return sum_base(t, conn, len, (uint32_t)(seq >> 32)) + (uint32_t)seq * LG_SUM_STEP;
 }
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -38,8 +35,10 @@ static uint32_t stamp_sum(uint64_t seq, uint64_t t, uint32_t conn, size_t len)
 
 /* Hex digits are handled as words holding 8 lowercase digits, most
  * significant first, as the 8 bytes sit in memory. Kept in registers: the
- * stamp is built and checked with whole-word stores and loads.
- * nibbles(v): v's nibbles spread one per byte, nibble i in byte i. */
+ * stamp is built and checked with whole-word stores and loads. */
+
+/* v's nibbles spread one per byte, nibble i in byte i: the checksum's
+ * digits (see sum_word). */
 static inline __attribute__((always_inline)) uint64_t nibbles(uint32_t v)
 {
     uint64_t x = v;
@@ -48,14 +47,16 @@ static inline __attribute__((always_inline)) uint64_t nibbles(uint32_t v)
     return ((x & 0x00F000F000F000F0ull) << 4) | (x & 0x000F000F000F000Full);
 }
 
-/* The digits of nibbles spread one per byte (the bytes' high nibbles
- * ignored), all turned into '0'..'9' or 'a'..'f' at once. */
-static inline __attribute__((always_inline)) uint64_t nibbles_hex(uint64_t x)
+/* The checksum's digits as they sit in the payload: nibble i (least
+ * significant first) in byte i as 0x60 + nibble, '`' to 'o'. Only ever
+ * compared, never read back as a number, so the encoding is the cheapest one
+ * that stays ASCII: a spread value with its high nibbles set (as nib_add
+ * leaves it) is one XOR away. */
+#define LG_SUM_DIGITS 0x9090909090909090ull /* 0xF_ ^ 0x90 = 0x6_ */
+
+static inline __attribute__((always_inline)) uint64_t sum_word(uint32_t sum)
 {
-    x &= 0x0F0F0F0F0F0F0F0Full;
-    uint64_t letter = ((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
-    x += 0x3030303030303030ull + letter * ('a' - '0' - 10);
-    return __builtin_bswap64(x);
+    return (nibbles(sum) | 0xF0F0F0F0F0F0F0F0ull) ^ LG_SUM_DIGITS;
 }
 
 /* "00" to "ff": the two digits of each byte value, one lookup per byte. */
@@ -76,8 +77,7 @@ static inline __attribute__((always_inline)) uint64_t hex2(uint32_t b)
     return d;
 }
 
-/* The 8 digits of v. By table rather than nibbles_hex(nibbles(v)): half the
- * instructions, and the 512-byte table stays in cache. */
+/* The 8 digits of v, by table: the 512-byte table stays in cache. */
 static inline __attribute__((always_inline)) uint64_t hex8w(uint32_t v)
 {
     return hex2(v >> 24) | hex2(v >> 16) << 16 | hex2(v >> 8) << 32 | hex2(v) << 48;
@@ -124,10 +124,11 @@ static inline stamp_words stamp_load(const uint8_t *p)
     return w;
 }
 
-static inline bool stamp_words_equal(const stamp_words *x, const stamp_words *y)
+/* 0 when x and y are the same words. */
+static inline uint64_t stamp_words_diff(const stamp_words *x, const stamp_words *y)
 {
-    return ((x->a ^ y->a) | (x->c ^ y->c) | (x->b ^ y->b) | (x->d ^ y->d) | (x->e ^ y->e) |
-            (x->f ^ y->f)) == 0;
+    return (x->a ^ y->a) | (x->c ^ y->c) | (x->b ^ y->b) | (x->d ^ y->d) | (x->e ^ y->e) |
+           (x->f ^ y->f);
 }
 
 static void stamp_encode(stamp_words *w, const lg_stamp *s, size_t len)
@@ -138,7 +139,7 @@ static void stamp_encode(stamp_words *w, const lg_stamp *s, size_t len)
     w->c = hex4w((uint32_t)(t >> 32));
     w->d = hex8w((uint32_t)t);
     w->e = hex8w(s->conn);
-    w->f = hex8w(stamp_sum(seq, t, s->conn, len));
+    w->f = sum_word(stamp_sum(seq, t, s->conn, len));
 }
 
 void lg_stamp_cache_init(lg_stamp_cache *k)
@@ -146,34 +147,32 @@ void lg_stamp_cache_init(lg_stamp_cache *k)
     memset(k, 0, sizeof *k);
     k->len = SIZE_MAX;
     k->seq_hi = UINT32_MAX;
-    k->seq_lo = 0;
-    k->seq_lo_nib = nibbles(0) | 0xF0F0F0F0F0F0F0F0ull;
 }
 
-/* The digits of the low 32 bits of seq: the previous number's plus one when
- * seq follows it (the usual case), else encoded afresh. */
-static inline __attribute__((always_inline)) uint64_t seq_lo_hex(lg_stamp_cache *k, uint32_t lo)
+/* A spread value (see sum_word) plus a spread step: the digits of the sum
+ * further on, carries and all (a carry out of a 0xFF byte is one out of an
+ * 0xF digit; the last one falls off the word, as mod 2^32 wants). */
+static inline __attribute__((always_inline)) uint64_t nib_add(uint64_t x, uint64_t step)
 {
-    if (lo == k->seq_lo + 1)
-        k->seq_lo_nib = (k->seq_lo_nib + 1) | 0xF0F0F0F0F0F0F0F0ull;
-    else
-        k->seq_lo_nib = nibbles(lo) | 0xF0F0F0F0F0F0F0F0ull;
-    k->seq_lo = lo;
-    return nibbles_hex(k->seq_lo_nib);
+    return (x + step) | 0xF0F0F0F0F0F0F0F0ull;
 }
 
 /* Out of line: once per batch, and it would crowd the per-message paths'
  * registers. */
 static __attribute__((noinline)) void stamp_cache_fill(lg_stamp_cache *k, uint64_t t, uint32_t conn,
-                                                       size_t len)
+                                                       size_t len, uint32_t seq_hi)
 {
+    if (t != k->t_ns || len == SIZE_MAX) {
+        k->t_hi_w = hex4w((uint32_t)(t >> 32));
+        k->t_lo_w = hex8w((uint32_t)t);
+    }
+    if (conn != k->conn || k->len == SIZE_MAX) k->conn_w = hex8w(conn);
+    if (seq_hi != k->seq_hi) k->seq_hi_w = hex4w(seq_hi);
     k->t_ns = t;
     k->conn = conn;
     k->len = len;
-    k->t_hi_w = hex4w((uint32_t)(t >> 32));
-    k->t_lo_w = hex8w((uint32_t)t);
-    k->conn_w = hex8w(conn);
-    k->sum_in = sum_input(t, conn, len);
+    k->seq_hi = seq_hi;
+    k->sum_base = sum_base(t, conn, len, seq_hi);
 }
 
 /* Brings the cached words up to date for s (all but the sequence's low
@@ -181,12 +180,10 @@ static __attribute__((noinline)) void stamp_cache_fill(lg_stamp_cache *k, uint64
 static inline __attribute__((always_inline)) void stamp_cache_update(lg_stamp_cache *k,
                                                                      const lg_stamp *s, size_t len)
 {
-    uint64_t seq = s->seq & 0xFFFFFFFFFFFFull, t = s->t_ns & 0xFFFFFFFFFFFFull;
-    if (t != k->t_ns || s->conn != k->conn || len != k->len) stamp_cache_fill(k, t, s->conn, len);
-    if ((uint32_t)(seq >> 32) != k->seq_hi) {
-        k->seq_hi = (uint32_t)(seq >> 32);
-        k->seq_hi_w = hex4w(k->seq_hi);
-    }
+    uint64_t t = s->t_ns & 0xFFFFFFFFFFFFull;
+    uint32_t seq_hi = (uint32_t)((s->seq & 0xFFFFFFFFFFFFull) >> 32);
+    if (t != k->t_ns || s->conn != k->conn || len != k->len || seq_hi != k->seq_hi)
+        stamp_cache_fill(k, t, s->conn, len, seq_hi);
 }
 
 /* stamp_encode, taking the words that did not change since the last call
@@ -194,24 +191,70 @@ static inline __attribute__((always_inline)) void stamp_cache_update(lg_stamp_ca
 static inline __attribute__((always_inline)) void
 stamp_encode_cached(lg_stamp_cache *k, stamp_words *w, const lg_stamp *s, size_t len)
 {
-    uint64_t seq = s->seq & 0xFFFFFFFFFFFFull;
+    uint32_t lo = (uint32_t)s->seq;
     stamp_cache_update(k, s, len);
     w->a = k->seq_hi_w;
-    w->b = seq_lo_hex(k, (uint32_t)seq);
+    w->b = hex8w(lo);
     w->c = k->t_hi_w;
     w->d = k->t_lo_w;
     w->e = k->conn_w;
-    w->f = hex8w(sum_mix(seq, k->sum_in));
+    w->f = sum_word(k->sum_base + lo * LG_SUM_STEP);
 }
 
-/* Stores the stamp XORed with a mask key (all zero: unmasked). The stamp
- * starts at payload offset 0, and every word at a multiple of 4, so the key's
- * phase is the same for each. */
-static void stamp_store(uint8_t *p, const stamp_words *w, const uint8_t key[4])
+/* Consecutive stamps from the cache's words: the two that change from one
+ * number to the next step along a run, the sequence's last two digits by a
+ * lookup (the six before them change every 256), the checksum by one spread
+ * addition. The run must not cross a multiple of 2^32 (where the high digits
+ * change). */
+typedef struct stamp_run {
+    uint32_t lo;      /* low 32 bits of the current number */
+    uint64_t seq6;    /* its first six digits (of eight), the last two zero */
+    uint64_t sum_nib; /* its checksum, spread, high nibbles set */
+    stamp_words same; /* the words that do not change (b and f unused) */
+} stamp_run;
+
+/* A local copy of the cache's words: the run's loops write bytes that the
+ * compiler cannot tell apart from the cache, so they would be read again for
+ * every frame. */
+static inline __attribute__((always_inline)) stamp_run stamp_run_start(const lg_stamp_cache *k,
+                                                                       uint32_t lo)
 {
-    uint32_t k4;
-    memcpy(&k4, key, 4);
-    uint64_t k8 = (uint64_t)k4 << 32 | k4;
+    stamp_run r = {.lo = lo,
+                   .seq6 = hex8w(lo) & 0xFFFFFFFFFFFFull,
+                   .sum_nib = nibbles(k->sum_base + lo * LG_SUM_STEP) | 0xF0F0F0F0F0F0F0F0ull,
+                   .same = {.a = k->seq_hi_w, .c = k->t_hi_w, .d = k->t_lo_w, .e = k->conn_w}};
+    return r;
+}
+
+static inline __attribute__((always_inline)) void stamp_run_words(const stamp_run *r,
+                                                                  stamp_words *w)
+{
+    *w = r->same;
+    w->b = r->seq6 | hex2(r->lo) << 48;
+    w->f = r->sum_nib ^ LG_SUM_DIGITS;
+}
+
+static inline __attribute__((always_inline)) void stamp_run_next(stamp_run *r)
+{
+    if ((++r->lo & 0xFF) == 0) r->seq6 = hex8w(r->lo) & 0xFFFFFFFFFFFFull;
+    r->sum_nib = nib_add(r->sum_nib, nibbles(LG_SUM_STEP));
+}
+
+/* How many of count consecutive numbers from seq stay below the next multiple
+ * of 2^32. */
+static inline size_t run_room(uint64_t seq, size_t count)
+{
+    uint64_t room = ((uint64_t)1 << 32) - (uint32_t)seq;
+    return count < room ? count : (size_t)room;
+}
+
+/* Stores the stamp XORed with a mask key given twice over in k8 (0:
+ * unmasked). The stamp starts at payload offset 0, and every word at a
+ * multiple of 4, so the key's phase is the same for each. */
+static inline __attribute__((always_inline)) void stamp_store(uint8_t *p, const stamp_words *w,
+                                                              uint64_t k8)
+{
+    uint32_t k4 = (uint32_t)k8;
     uint32_t a = w->a ^ k4, c = w->c ^ k4;
     uint64_t b = w->b ^ k8, d = w->d ^ k8, e = w->e ^ k8, f = w->f ^ k8;
     memcpy(p, &a, 4);
@@ -229,10 +272,55 @@ void lg_payload_fill(uint8_t *p, size_t len)
 
 void lg_payload_stamp(uint8_t *p, size_t len, const lg_stamp *s)
 {
-    static const uint8_t nokey[4];
     stamp_words w;
     stamp_encode(&w, s, len);
-    stamp_store(p, &w, nokey);
+    stamp_store(p, &w, 0);
+}
+
+/* 16 bytes at p XOR 16 at q, folded to a word (0: the same). */
+static inline __attribute__((always_inline)) uint64_t diff16(const uint8_t *p, const uint8_t *q)
+{
+    uint64_t a[2], b[2];
+    memcpy(a, p, 16);
+    memcpy(b, q, 16);
+    return (a[0] ^ b[0]) | (a[1] ^ b[1]);
+}
+
+/* The fill's bytes [i, i + 8) XOR what they must be. */
+static inline __attribute__((always_inline)) uint64_t fill_diff8(const uint8_t *p, size_t i)
+{
+    uint64_t a, b;
+    memcpy(&a, p + i, 8);
+    memcpy(&b, LG_FILL2 + (i & 63), 8);
+    return a ^ b;
+}
+
+/* The same for [i, i + 16) (LG_FILL2 holds 16 bytes from any phase). */
+static inline __attribute__((always_inline)) uint64_t fill_diff16(const uint8_t *p, size_t i)
+{
+    return diff16(p + i, (const uint8_t *)LG_FILL2 + (i & 63));
+}
+
+/* 0 when payload bytes [LG_STAMP_LEN, len) are the fill. The fill repeats
+ * every 64 bytes: compared 16 bytes at a time against one period, the last
+ * step overlapping the one before rather than going byte by byte; no call,
+ * no early exit (a corrupted message costs what a good one does). */
+static inline __attribute__((always_inline)) uint64_t fill_diff(const uint8_t *p, size_t len)
+{
+    size_t i = LG_STAMP_LEN, n = len - LG_STAMP_LEN;
+    uint64_t diff = 0;
+    if (n >= 16) {
+        for (; i + 16 <= len; i += 16) diff |= fill_diff16(p, i);
+        return i < len ? diff | fill_diff16(p, len - 16) : diff;
+    }
+    if (n >= 8) return fill_diff8(p, i) | fill_diff8(p, len - 8);
+    for (; i < len; i++) diff |= p[i] ^ (uint8_t)LG_FILL[i & 63];
+    return diff;
+}
+
+bool lg_payload_fill_ok(const uint8_t *p, size_t len)
+{
+    return len <= LG_STAMP_LEN || fill_diff(p, len) == 0;
 }
 
 int lg_payload_verify(const uint8_t *p, size_t len, lg_stamp *out)
@@ -245,7 +333,7 @@ int lg_payload_verify(const uint8_t *p, size_t len, lg_stamp *out)
     /* Encoding the values again checks every digit and the checksum at once. */
     stamp_words w;
     stamp_encode(&w, &s, len);
-    if (!stamp_words_equal(&w, &got)) return LG_VERIFY_STAMP;
+    if (stamp_words_diff(&w, &got)) return LG_VERIFY_STAMP;
     *out = s;
     return lg_payload_fill_ok(p, len) ? LG_VERIFY_OK : LG_VERIFY_FILL;
 }
@@ -255,146 +343,262 @@ bool lg_payload_stamp_is(lg_stamp_cache *k, const uint8_t *p, size_t len, const 
     stamp_words w;
     stamp_encode_cached(k, &w, s, len);
     stamp_words got = stamp_load(p);
-    return stamp_words_equal(&w, &got);
+    return stamp_words_diff(&w, &got) == 0;
 }
 
-void lg_payload_stamp_var(const uint8_t *p, lg_stamp_var *v)
+int lg_payload_echo_check(lg_stamp_cache *k, const uint8_t *p, size_t len, const lg_stamp *s)
 {
-    memcpy(&v->seq_w, p + 4, 8);
-    memcpy(&v->sum_w, p + 32, 8);
+    if (!lg_payload_stamp_is(k, p, len, s)) return LG_VERIFY_STAMP;
+    return lg_payload_fill_ok(p, len) ? LG_VERIFY_OK : LG_VERIFY_FILL;
 }
 
-static inline __attribute__((always_inline)) bool stamp_matches(lg_stamp_cache *k, const uint8_t *p,
-                                                                size_t len, const lg_stamp *s,
-                                                                const lg_stamp_var *v)
-{
-    stamp_cache_update(k, s, len);
-    stamp_words want = {.a = k->seq_hi_w,
-                        .c = k->t_hi_w,
-                        .b = v->seq_w,
-                        .d = k->t_lo_w,
-                        .e = k->conn_w,
-                        .f = v->sum_w};
-    stamp_words got = stamp_load(p);
-    return stamp_words_equal(&want, &got);
-}
-
-bool lg_payload_stamp_matches(lg_stamp_cache *k, const uint8_t *p, size_t len, const lg_stamp *s,
-                              const lg_stamp_var *v)
-{
-    return stamp_matches(k, p, len, s, v);
-}
-
-static inline __attribute__((always_inline)) bool fill_ok(const uint8_t *p, size_t len)
-{
-    /* The fill repeats every 64 bytes and the stamp ends on a word boundary:
-     * compare word by word against the one period, no call, no early exit
-     * (a corrupted message costs what a good one does; the loop stays short
-     * for the common small message). */
-    uint64_t diff = 0;
-    size_t i = LG_STAMP_LEN;
-    /* Two words per step: one vector register, and half the loop overhead
-     * for the usual short fill (24 bytes at the default size). */
-    for (; i + 16 <= len; i += 16) {
-        uint64_t a[2], b[2];
-        memcpy(a, p + i, 16);
-        memcpy(b, LG_FILL2 + (i & 63), 16);
-        diff |= (a[0] ^ b[0]) | (a[1] ^ b[1]);
-    }
-    for (; i + 8 <= len; i += 8) {
-        uint64_t a, b;
-        memcpy(&a, p + i, 8);
-        memcpy(&b, LG_FILL + (i & 63), 8);
-        diff |= a ^ b;
-    }
-    for (; i < len; i++) diff |= p[i] ^ (uint8_t)LG_FILL[i & 63];
-    return diff == 0;
-}
-
-bool lg_payload_fill_ok(const uint8_t *p, size_t len)
-{
-    return fill_ok(p, len);
-}
-
-int lg_payload_echo_check(lg_stamp_cache *k, const uint8_t *p, size_t len, const lg_stamp *s,
-                          const lg_stamp_var *v)
-{
-    if (!stamp_matches(k, p, len, s, v)) return LG_VERIFY_STAMP;
-    return fill_ok(p, len) ? LG_VERIFY_OK : LG_VERIFY_FILL;
-}
+/* ---- prepared frames ---- */
 
 int lg_tmpl_init(lg_tmpl *t, uint8_t opcode, size_t max_len)
 {
     memset(t, 0, sizeof *t);
     t->opcode = opcode;
     t->max_len = max_len;
-    t->payload = malloc(max_len ? max_len : 1);
-    if (!t->payload) return -1;
+    t->payload = calloc(max_len ? max_len : 1, 1);
+    bool premask = max_len <= LG_PREMASK_MAX;
+    if (premask) t->masked = malloc(LG_KEYS * lg_tmpl_frame_size(max_len));
+    if (!t->payload || (premask && !t->masked)) {
+        lg_tmpl_free(t);
+        return -1;
+    }
     lg_payload_fill(t->payload, max_len);
-    t->hdr_for = SIZE_MAX;
+    t->hdr_for = t->echo_hdr_for = SIZE_MAX;
     lg_stamp_cache_init(&t->stamp);
     lg_stamp_cache_init(&t->echo);
+    if (lg_tmpl_rekey(t) < 0) {
+        lg_tmpl_free(t);
+        return -1;
+    }
     return 0;
 }
 
 void lg_tmpl_free(lg_tmpl *t)
 {
     free(t->payload);
-    t->payload = NULL;
+    free(t->masked);
+    t->payload = t->masked = NULL;
 }
 
-static inline __attribute__((always_inline)) size_t
-tmpl_write(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *s, ws_mask_rng *rng, uint8_t *copy)
+/* The header of a frame of len payload bytes, cached for the last length
+ * (the mask key is left to the caller). */
+static inline __attribute__((always_inline)) void tmpl_header(lg_tmpl *t, size_t len)
 {
-    if (t->hdr_for != len) {
-        ws_frame_spec spec;
-        ws_frame_spec_default(&spec, t->opcode, true);
-        t->hdr_len = (uint8_t)ws_frame_write_header(t->hdr, &spec, len);
-        t->hdr_for = len;
+    if (t->hdr_for == len) return;
+    ws_frame_spec spec;
+    ws_frame_spec_default(&spec, t->opcode, true);
+    t->hdr_len = (uint8_t)ws_frame_write_header(t->hdr, &spec, len);
+    t->hdr_for = len;
+}
+
+int lg_tmpl_rekey(lg_tmpl *t)
+{
+    uint64_t keys[LG_KEYS];
+    for (int i = 0; i < LG_KEYS; i++) {
+        uint8_t k[4];
+        uint32_t k4;
+        if (ws_mask_key_random(k) < 0) return -1;
+        memcpy(&k4, k, 4);
+        keys[i] = (uint64_t)k4 << 32 | k4;
     }
-    uint8_t key[4];
-    ws_mask_rng_key(rng, key);
-    uint8_t *p = out + t->hdr_len;
-    if (len < LG_STAMP_LEN) {
-        memcpy(out, t->hdr, t->hdr_len);
-        memcpy(out + t->hdr_len - 4, key, 4);
-        memcpy(p, t->payload, len);
-        ws_mask_apply(p, len, key, 0);
-        return t->hdr_len + len;
+    memcpy(t->keys, keys, sizeof keys);
+    size_t fsz = lg_tmpl_frame_size(t->max_len);
+    tmpl_header(t, t->max_len);
+    for (int i = 0; t->masked && i < LG_KEYS; i++) {
+        uint8_t *f = t->masked + (size_t)i * fsz;
+        memcpy(f, t->hdr, t->hdr_len);
+        memcpy(f + t->hdr_len - 4, &t->keys[i], 4);
+        ws_mask_copy(f + t->hdr_len, t->payload, t->max_len, f + t->hdr_len - 4);
     }
-    /* The stamp is masked in registers; the fill is masked as it is copied.
-     * No byte is written twice and no store is read back. */
-    /* A fixed-size copy of the header (the payload overwrites what is past
-     * it): out has room, a frame of LG_STAMP_LEN or more being longer. */
+    return 0;
+}
+
+/* n bytes from s to d: 16 at a time, the last 16 overlapping the ones before,
+ * for the short fills of usual messages (a libc call costs more there). */
+static inline __attribute__((always_inline)) void copy_fill(uint8_t *d, const uint8_t *s, size_t n)
+{
+    if (n < 16 || n > 64) {
+        memcpy(d, s, n);
+        return;
+    }
+    for (size_t i = 0; i + 16 < n; i += 16) memcpy(d + i, s + i, 16);
+    memcpy(d + n - 16, s + n - 16, 16);
+}
+
+/* Writes the header of a stamped frame (len >= LG_STAMP_LEN) with key i and
+ * the payload after the stamp, masked with it: copied from that key's masked
+ * frame, or masked while copied when payloads are too long to keep masked.
+ * Returns where the payload starts. */
+static inline __attribute__((always_inline)) uint8_t *frame_unstamped(lg_tmpl *t, uint8_t *out,
+                                                                      size_t len, unsigned i)
+{
+    tmpl_header(t, len);
+    /* A fixed-size copy (the payload overwrites what is past the header): out
+     * has room, the frame being at least 2 + 4 + LG_STAMP_LEN bytes long. */
     memcpy(out, t->hdr, sizeof t->hdr);
-    memcpy(out + t->hdr_len - 4, key, 4);
-    stamp_words w;
-    stamp_encode_cached(&t->stamp, &w, s, len);
-    stamp_store(p, &w, key);
-    t->last.seq_w = w.b;
-    t->last.sum_w = w.f;
-    if (copy) {
-        static const uint8_t nokey[4];
-        stamp_store(copy, &w, nokey);
+    memcpy(out + t->hdr_len - 4, &t->keys[i], 4);
+    uint8_t *p = out + t->hdr_len;
+    if (t->masked) {
+        size_t fsz = lg_tmpl_frame_size(t->max_len);
+        const uint8_t *m = t->masked + i * fsz + (fsz - t->max_len); /* past its header */
+        copy_fill(p + LG_STAMP_LEN, m + LG_STAMP_LEN, len - LG_STAMP_LEN);
+    } else {
+        ws_mask_copy(p + LG_STAMP_LEN, t->payload + LG_STAMP_LEN, len - LG_STAMP_LEN,
+                     (const uint8_t *)&t->keys[i]);
     }
-    ws_mask_copy(p + LG_STAMP_LEN, t->payload + LG_STAMP_LEN, len - LG_STAMP_LEN, key);
-    return t->hdr_len + len;
+    return p;
 }
 
 size_t lg_tmpl_write(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *s, ws_mask_rng *rng,
                      uint8_t *copy)
 {
-    return tmpl_write(t, out, len, s, rng, copy);
+    unsigned i = (unsigned)(ws_mask_rng_next(rng) % LG_KEYS);
+    if (len < LG_STAMP_LEN) { /* too short for a stamp: the fill's start */
+        tmpl_header(t, len);
+        memcpy(out, t->hdr, t->hdr_len);
+        memcpy(out + t->hdr_len - 4, &t->keys[i], 4);
+        uint8_t *p = out + t->hdr_len;
+        memcpy(p, t->payload, len);
+        ws_mask_apply(p, len, (const uint8_t *)&t->keys[i], 0);
+        return t->hdr_len + len;
+    }
+    uint8_t *p = frame_unstamped(t, out, len, i);
+    stamp_words w;
+    stamp_encode_cached(&t->stamp, &w, s, len);
+    stamp_store(p, &w, t->keys[i]);
+    if (copy) stamp_store(copy, &w, 0);
+    return (size_t)(p - out) + len;
+}
+
+/* count frames of the template's length with prepared masked frames: each
+ * is its key's frame (16 bytes for the header, key and what the stamp
+ * overwrites, then the fill) with the stamp stored over it. Inlined twice:
+ * for the usual 6-byte header (hl a constant) and the longer ones. */
+static inline __attribute__((always_inline)) size_t
+write_masked(const lg_tmpl *t, uint8_t *out, size_t hl, stamp_run r, size_t count, ws_mask_rng *rng)
+{
+    size_t len = t->max_len, fsz = hl + len;
+    const uint8_t *masked = t->masked;
+    const uint64_t *keys = t->keys;
+    uint64_t picks = 0;
+    uint8_t *q = out;
+    for (size_t j = 0; j < count; j++, q += fsz) {
+        /* One draw picks the keys of LG_KEYS frames (4 bits each). */
+        if (j % LG_KEYS == 0) picks = ws_mask_rng_next(rng);
+        unsigned i = (unsigned)(picks % LG_KEYS);
+        picks /= LG_KEYS;
+        const uint8_t *f = masked + i * fsz;
+        memcpy(q, f, 16);
+        copy_fill(q + hl + LG_STAMP_LEN, f + hl + LG_STAMP_LEN, len - LG_STAMP_LEN);
+        stamp_words w;
+        stamp_run_words(&r, &w);
+        stamp_store(q + hl, &w, keys[i]);
+        stamp_run_next(&r);
+    }
+    return count * fsz;
+}
+
+static size_t write_run_masked(const lg_tmpl *t, uint8_t *out, const stamp_run *r, size_t count,
+                               ws_mask_rng *rng)
+{
+    size_t hl = lg_tmpl_frame_size(t->max_len) - t->max_len;
+    return hl == 6 ? write_masked(t, out, 6, *r, count, rng)
+                   : write_masked(t, out, hl, *r, count, rng);
 }
 
 size_t lg_tmpl_write_run(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *first, size_t count,
-                         ws_mask_rng *rng, lg_stamp_var *vars)
+                         ws_mask_rng *rng)
 {
-    lg_stamp s = *first;
     size_t off = 0;
-    for (size_t i = 0; i < count; i++, s.seq++) {
-        off += tmpl_write(t, out + off, len, &s, rng, NULL);
-        vars[i] = t->last;
+    lg_stamp s = *first;
+    for (; count && len < LG_STAMP_LEN; count--, s.seq++)
+        off += lg_tmpl_write(t, out + off, len, &s, rng, NULL);
+    while (count) {
+        size_t m = run_room(s.seq, count);
+        stamp_cache_update(&t->stamp, &s, len);
+        stamp_run r = stamp_run_start(&t->stamp, (uint32_t)s.seq);
+        if (t->masked && len == t->max_len) {
+            off += write_run_masked(t, out + off, &r, m, rng);
+        } else {
+            for (size_t j = 0; j < m; j++) {
+                unsigned i = (unsigned)(ws_mask_rng_next(rng) % LG_KEYS);
+                uint8_t *p = frame_unstamped(t, out + off, len, i);
+                stamp_words w;
+                stamp_run_words(&r, &w);
+                stamp_store(p, &w, t->keys[i]);
+                off = (size_t)(p - out) + len;
+                stamp_run_next(&r);
+            }
+        }
+        s.seq += m;
+        count -= m;
     }
     return off;
+}
+
+/* Payload bytes [LG_STAMP_LEN, len) XOR the template's (the fill), offset
+ * for offset: the usual short fill (16 to 32 bytes) in two overlapping
+ * steps, no loop. */
+static inline __attribute__((always_inline)) uint64_t tmpl_fill_diff(const uint8_t *f,
+                                                                     const uint8_t *p, size_t len)
+{
+    size_t n = len - LG_STAMP_LEN;
+    if (n < 16) return fill_diff(p, len);
+    uint64_t diff = diff16(p + len - 16, f + len - 16);
+    if (n <= 32) return diff | diff16(p + LG_STAMP_LEN, f + LG_STAMP_LEN);
+    for (size_t i = LG_STAMP_LEN; i + 16 < len; i += 16) diff |= diff16(p + i, f + i);
+    return diff;
+}
+
+/* The echo check's loop, inlined twice: for the usual 2-byte header (hl a
+ * constant) and for the longer ones. h: the expected header, its first 8
+ * bytes and, for the 10-byte form, its last 8. */
+static inline __attribute__((always_inline)) size_t echo_run(const uint8_t *fill,
+                                                             const uint8_t *buf, size_t count,
+                                                             size_t len, size_t hl,
+                                                             const uint8_t *h, stamp_run r)
+{
+    uint64_t h_mask = hl >= 8 ? ~0ull : (1ull << (8 * hl)) - 1, h0 = 0, h1 = 0;
+    memcpy(&h0, h, hl < 8 ? hl : 8);
+    if (hl > 8) memcpy(&h1, h + hl - 8, 8);
+    const uint8_t *p = buf;
+    size_t i = 0;
+    for (; i < count; i++, p += hl + len) {
+        uint64_t g0, g1 = 0;
+        memcpy(&g0, p, 8); /* a frame is longer than 8 bytes */
+        if (hl > 8) memcpy(&g1, p + hl - 8, 8);
+        stamp_words want, got = stamp_load(p + hl);
+        stamp_run_words(&r, &want);
+        uint64_t diff = ((g0 ^ h0) & h_mask) | (g1 ^ h1) | stamp_words_diff(&want, &got) |
+                        tmpl_fill_diff(fill, p + hl, len);
+        if (diff) break;
+        stamp_run_next(&r);
+    }
+    return i;
+}
+
+size_t lg_tmpl_echoes(lg_tmpl *t, const uint8_t *buf, size_t n, size_t len, const lg_stamp *first,
+                      size_t max, size_t *used)
+{
+    *used = 0;
+    if (len < LG_STAMP_LEN) return 0;
+    if (t->echo_hdr_for != len) {
+        ws_frame_spec spec;
+        ws_frame_spec_default(&spec, t->opcode, false);
+        t->echo_hdr_len = (uint8_t)ws_frame_write_header(t->echo_hdr, &spec, len);
+        t->echo_hdr_for = len;
+    }
+    size_t hl = t->echo_hdr_len, fsz = hl + len;
+    size_t count = run_room(first->seq, n / fsz < max ? n / fsz : max);
+    if (!count) return 0;
+    stamp_cache_update(&t->echo, first, len);
+    stamp_run r = stamp_run_start(&t->echo, (uint32_t)first->seq);
+    size_t got = hl == 2 ? echo_run(t->payload, buf, count, len, 2, t->echo_hdr, r)
+                         : echo_run(t->payload, buf, count, len, hl, t->echo_hdr, r);
+    *used = got * fsz;
+    return got;
 }

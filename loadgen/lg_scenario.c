@@ -29,6 +29,31 @@ static inline uint64_t ring_slot(uint64_t seq, uint32_t K)
     return (K & (K - 1)) == 0 ? seq & (K - 1) : seq % K;
 }
 
+/* Sets the entries of n consecutive numbers from seq to v (a span or two of
+ * the ring, no wrap test per entry). */
+static void ring_set(int64_t *ring, uint32_t K, uint64_t seq, uint64_t n, int64_t v)
+{
+    for (uint64_t slot = ring_slot(seq, K); n; slot = 0) {
+        uint64_t m = K - slot < n ? K - slot : n;
+        for (int64_t *e = ring + slot, *end = e + m; e < end; e++) *e = v;
+        n -= m;
+    }
+}
+
+/* How many entries, at most n, of consecutive numbers from seq hold v (no
+ * wrap test per entry either). */
+static uint64_t ring_run(const int64_t *ring, uint32_t K, uint64_t seq, uint64_t n, int64_t v)
+{
+    uint64_t same = 0;
+    for (uint64_t slot = ring_slot(seq, K); same < n; slot = 0) {
+        const int64_t *e = ring + slot, *end = e + (K - slot < n - same ? K - slot : n - same);
+        while (e < end && *e == v) e++;
+        same += (uint64_t)(e - (ring + slot));
+        if (e < end) break;
+    }
+    return same;
+}
+
 /* The payload length of message seq on connection conn: fixed, or drawn
  * evenly from the --size range by a hash of the two, so the echo's expected
  * length is known without keeping it. */
@@ -51,12 +76,9 @@ static inline __attribute__((always_inline)) int send_one(lg_worker *w, lg_conn 
     const lg_run *r = w->run;
     size_t len = msg_size(r->o, c->id, c->next_seq);
     lg_stamp s = {.seq = c->next_seq, .t_ns = (uint64_t)(intended - r->epoch), .conn = c->id};
-    lg_sent *e = c->sent ? &c->sent[ring_slot(c->next_seq, r->o->inflight)] : NULL;
-    lg_stamp_var v;
     if (c->pmd) {
         memcpy(w->pbuf, w->tmpl.payload, len);
         lg_payload_stamp(w->pbuf, len, &s);
-        lg_payload_stamp_var(w->pbuf, &v);
         if (lg_conn_send_data(w, c, w->tmpl.opcode, w->pbuf, len) < 0) return -1;
     } else {
         if (*batch + lg_tmpl_frame_size(len) > w->sbuf_cap) {
@@ -65,13 +87,11 @@ static inline __attribute__((always_inline)) int send_one(lg_worker *w, lg_conn 
             if (lg_conn_send(w, c, w->sbuf, n) < 0) return -1;
         }
         *batch += lg_tmpl_write(&w->tmpl, w->sbuf + *batch, len, &s, &c->rng, NULL);
-        v = w->tmpl.last;
     }
-    if (e) {
-        e->at = now;
-        e->intended = intended;
-        e->seq_w = v.seq_w;
-        e->sum_w = v.sum_w;
+    if (c->sent_at) {
+        uint64_t slot = ring_slot(s.seq, r->o->inflight);
+        c->sent_at[slot] = now;
+        if (c->intended) c->intended[slot] = intended;
     }
     c->next_seq++;
     w->k.c[LG_C_SENT]++;
@@ -160,35 +180,24 @@ int64_t lg_scenario_schedule(lg_worker *w, int64_t now)
  * lg_tmpl_write_run per chunk. */
 static int echo_fill_run(lg_worker *w, lg_conn *c, uint64_t n, int64_t now)
 {
-    enum { CHUNK = 64 };
     const lg_run *r = w->run;
     size_t len = r->o->size_min;
     size_t fsz = lg_tmpl_frame_size(len);
     uint32_t K = r->o->inflight;
-    lg_stamp_var v[CHUNK];
     size_t batch = 0;
     while (n) {
-        size_t m = n < CHUNK ? (size_t)n : CHUNK;
-        if (batch + m * fsz > w->sbuf_cap) {
-            size_t room = (w->sbuf_cap - batch) / fsz;
-            if (room == 0) {
-                size_t b = batch;
-                batch = 0;
-                if (lg_conn_send(w, c, w->sbuf, b) < 0) return -1;
-                continue;
-            }
-            m = room;
+        size_t m = (w->sbuf_cap - batch) / fsz;
+        if (m == 0) {
+            size_t b = batch;
+            batch = 0;
+            if (lg_conn_send(w, c, w->sbuf, b) < 0) return -1;
+            continue;
         }
+        if (m > n) m = (size_t)n;
         lg_stamp s = {.seq = c->next_seq, .t_ns = (uint64_t)(now - r->epoch), .conn = c->id};
-        batch += lg_tmpl_write_run(&w->tmpl, w->sbuf + batch, len, &s, m, &c->rng, v);
-        for (size_t i = 0; i < m; i++, c->next_seq++) {
-            if (!c->sent) continue;
-            lg_sent *e = &c->sent[ring_slot(c->next_seq, K)];
-            e->at = now;
-            e->intended = now;
-            e->seq_w = v[i].seq_w;
-            e->sum_w = v[i].sum_w;
-        }
+        batch += lg_tmpl_write_run(&w->tmpl, w->sbuf + batch, len, &s, m, &c->rng);
+        if (c->sent_at) ring_set(c->sent_at, K, c->next_seq, m, now);
+        c->next_seq += m;
         w->k.c[LG_C_SENT] += m;
         if (w->quota != UINT64_MAX) w->quota -= m;
         n -= m;
@@ -261,20 +270,18 @@ echo_message(lg_worker *w, lg_conn *c, const uint8_t *p, size_t n, int64_t now)
 {
     uint32_t K = w->run->o->inflight;
     /* Fast path: the echo of the oldest message in flight, as sent. */
-    if (c->sent && lg_scenario_outstanding(c) && n >= LG_STAMP_LEN) {
-        uint64_t seq = c->track.next;
-        const lg_sent *e = &c->sent[ring_slot(seq, K)];
-        lg_stamp want = {
-            .seq = seq, .t_ns = (uint64_t)(e->intended - w->run->epoch), .conn = c->id};
+    if (c->sent_at && lg_scenario_outstanding(c) && n >= LG_STAMP_LEN) {
+        uint64_t seq = c->track.next, slot = ring_slot(seq, K);
+        int64_t at = c->sent_at[slot], intended = c->intended ? c->intended[slot] : at;
+        lg_stamp want = {.seq = seq, .t_ns = (uint64_t)(intended - w->run->epoch), .conn = c->id};
         int v = n == msg_size(w->run->o, c->id, seq)
-                    ? lg_payload_echo_check(&w->tmpl.echo, p, n, &want,
-                                            &(lg_stamp_var){.seq_w = e->seq_w, .sum_w = e->sum_w})
+                    ? lg_payload_echo_check(&w->tmpl.echo, p, n, &want)
                     : LG_VERIFY_STAMP;
         if (v != LG_VERIFY_STAMP) {
             if (v == LG_VERIFY_FILL) corrupted(w, c);
             lg_track_next(&c->track);
             w->k.c[LG_C_RECEIVED]++;
-            lg_worker_latency(w, now - e->intended, now - e->at);
+            lg_worker_latency(w, now - intended, now - at);
             return;
         }
     }
@@ -289,15 +296,41 @@ echo_message(lg_worker *w, lg_conn *c, const uint8_t *p, size_t n, int64_t now)
     if (t == LG_TRACK_DUPLICATE) return;
     int64_t intended = w->run->epoch + (int64_t)s.t_ns;
     int64_t actual = intended;
-    if (t == LG_TRACK_NEW && c->sent) actual = c->sent[ring_slot(s.seq, K)].at;
+    if (t == LG_TRACK_NEW && c->sent_at) actual = c->sent_at[ring_slot(s.seq, K)];
     lg_worker_latency(w, now - intended, now - actual);
+}
+
+size_t lg_scenario_echoes(lg_worker *w, lg_conn *c, const uint8_t *buf, size_t len, int64_t now)
+{
+    const lg_opts *o = w->run->o;
+    if (o->scenario != LG_SC_ECHO || c->intended || c->pmd || o->size_min != o->size_max) return 0;
+    uint32_t K = o->inflight;
+    size_t size = o->size_min, fsz = lg_tmpl_echo_size(size), used = 0;
+    uint64_t out = lg_scenario_outstanding(c);
+    while (out && len - used >= fsz) {
+        /* The messages that left together (one refill): consecutive numbers
+         * and one send time, so one stamp run and one latency value. */
+        int64_t at = c->sent_at[ring_slot(c->track.next, K)];
+        uint64_t most = (len - used) / fsz < out ? (len - used) / fsz : out;
+        uint64_t n = ring_run(c->sent_at, K, c->track.next, most, at);
+        lg_stamp s = {.seq = c->track.next, .t_ns = (uint64_t)(at - w->run->epoch), .conn = c->id};
+        size_t bytes, got = lg_tmpl_echoes(&w->tmpl, buf + used, len - used, size, &s, n, &bytes);
+        if (got == 0) break;
+        used += bytes;
+        out -= got;
+        lg_track_next_n(&c->track, got);
+        w->k.c[LG_C_RECEIVED] += got;
+        lg_worker_latency_n(w, now - at, now - at, got);
+        if (got < n) break;
+    }
+    return used;
 }
 
 static void echo_tick(lg_worker *w, lg_conn *c, int64_t now)
 {
-    if (!c->sent || lg_scenario_outstanding(c) == 0) return;
+    if (!c->sent_at || lg_scenario_outstanding(c) == 0) return;
     const lg_opts *o = w->run->o;
-    int64_t oldest = c->sent[ring_slot(c->track.next, o->inflight)].at;
+    int64_t oldest = c->sent_at[ring_slot(c->track.next, o->inflight)];
     if (now - oldest < o->message_timeout_ns) return;
     uint64_t n = lg_track_skip_to(&c->track, c->next_seq);
     w->k.c[LG_C_LOST] += n;

@@ -28,6 +28,22 @@ static void advance(lg_track *t, uint64_t upto)
     t->next = upto;
 }
 
+void lg_track_next_n(lg_track *t, uint64_t n)
+{
+    if (n >= LG_TRACK_WINDOW) { /* the window is all of them */
+        for (unsigned i = 0; i < LG_TRACK_WINDOW / 64; i++) t->seen[i] = ~0ull;
+        t->next += n;
+        return;
+    }
+    while (n) { /* a word's worth of bits at a time */
+        unsigned i = (unsigned)(t->next % LG_TRACK_WINDOW), b = i % 64;
+        unsigned k = n < 64 - b ? (unsigned)n : 64 - b;
+        t->seen[i / 64] |= (k == 64 ? ~0ull : (1ull << k) - 1) << b;
+        t->next += k;
+        n -= k;
+    }
+}
+
 int lg_track_see(lg_track *t, uint64_t seq, uint64_t *gap)
 {
     *gap = 0;

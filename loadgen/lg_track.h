@@ -32,6 +32,8 @@ static inline void lg_track_next(lg_track *t)
     t->next++;
 }
 
+/* Records the n numbers expected next (a run of echoes in order). */
+void lg_track_next_n(lg_track *t, uint64_t n);
 /* Records seq; *gap is how many numbers it skipped (only for LG_TRACK_NEW). */
 int lg_track_see(lg_track *t, uint64_t seq, uint64_t *gap);
 /* Gives up on every number below upto (a timeout): they count as missing.

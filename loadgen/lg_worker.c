@@ -80,8 +80,10 @@ int lg_worker_init(lg_worker *w, lg_run *run, int id)
         c->backoff = o->reconnect_delay_ns;
         ws_mask_rng_seed(&c->rng, (uint64_t)c->id * 0x9E3779B97F4A7C15ull ^ (uint64_t)lg_now_ns());
         if (windowed) {
-            c->sent = calloc(o->inflight, sizeof *c->sent);
-            if (!c->sent) {
+            c->sent_at = calloc(o->inflight, sizeof *c->sent_at);
+            if (o->scenario == LG_SC_ECHO && o->rate > 0)
+                c->intended = calloc(o->inflight, sizeof *c->intended);
+            if (!c->sent_at || (o->scenario == LG_SC_ECHO && o->rate > 0 && !c->intended)) {
                 snprintf(w->err, sizeof w->err, "out of memory for %u connections", w->n);
                 return -1;
             }
@@ -122,7 +124,8 @@ void lg_worker_free(lg_worker *w)
     if (!w->run) return; /* never initialised */
     for (uint32_t k = 0; w->conns && k < w->n; k++) {
         lg_conn_drop(w, &w->conns[k]);
-        free(w->conns[k].sent);
+        free(w->conns[k].sent_at);
+        free(w->conns[k].intended);
         free(w->conns[k].from);
     }
     free(w->conns);
@@ -281,6 +284,7 @@ static void interval_of(lg_hist *sec, const lg_hist *all, lg_hist *prev)
 static void publish(lg_worker *w)
 {
     w->k.cpu_ns = (uint64_t)thread_cpu_ns();
+    lg_tmpl_rekey(&w->tmpl); /* on failure the old keys serve another second */
     interval_of(w->lat_sec, w->lat, w->lat_prev);
     interval_of(w->lag_sec, w->lag, w->lag_prev);
     lg_mailbox_put(&w->box, &w->k, w->lat_sec, w->lag_sec);

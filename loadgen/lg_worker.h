@@ -115,14 +115,22 @@ static inline uint32_t lg_worker_global(const lg_worker *w, uint32_t k)
     return (uint32_t)w->id + (uint32_t)w->run->nworkers * k;
 }
 
-/* Latency sample (ns), unless still warming up: corrected into lat; the
- * uncorrected one into lat_unc only where the two can differ (elsewhere
- * lat_unc is lat, and recording once keeps the hot path short). */
-static inline void lg_worker_latency(lg_worker *w, int64_t corrected, int64_t uncorrected)
+/* n latency samples of the same value (ns), unless still warming up:
+ * corrected into lat; the uncorrected one into lat_unc only where the two can
+ * differ (elsewhere lat_unc is lat, and recording once keeps the hot path
+ * short). */
+static inline void lg_worker_latency_n(lg_worker *w, int64_t corrected, int64_t uncorrected,
+                                       uint64_t n)
 {
     if (w->now < w->run->warm_end) return;
-    lg_hist_record(w->lat, corrected > 0 ? (uint64_t)corrected : 0);
-    if (w->unc_differs) lg_hist_record(w->lat_unc, uncorrected > 0 ? (uint64_t)uncorrected : 0);
+    lg_hist_record_n(w->lat, corrected > 0 ? (uint64_t)corrected : 0, n);
+    if (w->unc_differs)
+        lg_hist_record_n(w->lat_unc, uncorrected > 0 ? (uint64_t)uncorrected : 0, n);
+}
+
+static inline void lg_worker_latency(lg_worker *w, int64_t corrected, int64_t uncorrected)
+{
+    lg_worker_latency_n(w, corrected, uncorrected, 1);
 }
 
 /* An open-loop send that left `late` ns after its intended time, unless

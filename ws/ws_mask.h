@@ -49,15 +49,21 @@ typedef struct ws_mask_rng {
 } ws_mask_rng;
 
 void ws_mask_rng_seed(ws_mask_rng *r, uint64_t seed);
-/* splitmix64: one add and three multiply-xorshift rounds per key, and every
+/* splitmix64: one add and three multiply-xorshift rounds per output, and every
  * seed (0 included) gives a full-period stream. Inline: the load generator
- * asks for one key per frame it sends. */
-static inline void ws_mask_rng_key(ws_mask_rng *r, uint8_t key[4])
+ * draws from it for every frame it sends. */
+static inline uint64_t ws_mask_rng_next(ws_mask_rng *r)
 {
     uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
+    return z ^ (z >> 31);
+}
+
+/* A key from the low 32 bits of the next output. */
+static inline void ws_mask_rng_key(ws_mask_rng *r, uint8_t key[4])
+{
+    uint64_t z = ws_mask_rng_next(r);
     key[0] = (uint8_t)z;
     key[1] = (uint8_t)(z >> 8);
     key[2] = (uint8_t)(z >> 16);

@@ -42,6 +42,37 @@ R.run("a server reordering 1 in 50: reordered counted", integrity("reorder", "re
 R.run("a server corrupting 1 in 50: corrupted counted", integrity("corrupt", "corrupted"))
 
 
+def exact(mode, size, want):
+    """--messages 2000 over 4 connections with 16 in flight each, against a
+    server that spoils every 50th message it receives (counted over all
+    connections): every message comes back or times out, so each planted
+    fault is counted exactly, whether it arrives in the middle of a read
+    (where the echoes around it are judged a run at a time) or at its end."""
+    def check():
+        port = free_port()
+        with badecho(port, f"--{mode}", "50"):
+            rc, rep, err = load(f"ws://127.0.0.1:{port}/", "-c", "4", "-k", "16", "-n", "2000",
+                                "-d", "0", "--size", str(size), "--message-timeout", "1s")
+        if rc != 0 or not rep:
+            return f"rc={rc} {err[-300:]}"
+        m = msgs(rep)
+        got = {k: m[k] for k in ("sent", "received", "lost", "duplicated", "reordered",
+                                 "corrupted", "in_flight_at_stop")}
+        return got == {"sent": 2000, "duplicated": 0, "reordered": 0, "in_flight_at_stop": 0,
+                       **want} or got
+    return check
+
+
+R.run("a server dropping every 50th of 2000: exactly 40 lost", exact(
+    "drop", 64, {"received": 1960, "lost": 40, "corrupted": 0}))
+R.run("a server flipping a fill bit in every 50th of 2000: exactly 40 corrupted", exact(
+    "corrupt", 64, {"received": 2000, "lost": 0, "corrupted": 40}))
+R.run("... the same with 200-byte messages (4-byte echo header)", exact(
+    "corrupt", 200, {"received": 2000, "lost": 0, "corrupted": 40}))
+R.run("... a checksum bit in 40-byte messages: 40 corrupted and their numbers lost", exact(
+    "corrupt", 40, {"received": 1960, "lost": 40, "corrupted": 40}))
+
+
 def refused():
     port = free_port()  # nothing listens there
     rc, rep, err = load(f"ws://127.0.0.1:{port}/", "-c", "3", "-d", "2")

@@ -1,7 +1,9 @@
 /* lg_payload and lg_track: stamps round-trip, every single-byte corruption is
- * caught, frames parse back with ws/, and sequence tracking classes lost,
- * duplicated and reordered numbers. */
+ * caught, frames parse back with ws/, the run check of echoes stops at the
+ * first one that differs, and sequence tracking classes lost, duplicated and
+ * reordered numbers. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -122,103 +124,223 @@ static void test_track_classes(void **state)
     assert_int_equal(t.next, 2005);
 }
 
-/* Runs of consecutive sequence numbers across digit carries (f -> 10,
- * ffffffff -> 1 00000000), with jumps between runs: the digits built from the
- * previous number's must be the ones a fresh encoding gives, and an echo
- * checked against the words kept at send time must accept exactly that stamp. */
-static void test_consecutive_stamps_and_kept_words(void **state)
+/* Builds the echo a server sends of the masked client frame at f (len
+ * payload bytes): an unmasked FIN frame of the same opcode and payload, at
+ * out. Returns its size. */
+static size_t echo_of(uint8_t *out, const uint8_t *f, size_t flen)
+{
+    ws_parser p;
+    ws_parser_opts o = {.peer = WS_PEER_CLIENT};
+    ws_parser_init(&p, &o);
+    ws_frame fr;
+    assert_int_equal(ws_parser_feed(&p, f, flen, &fr), (long)flen);
+    uint8_t *pl = malloc(fr.payload_len ? fr.payload_len : 1);
+    memcpy(pl, fr.payload, fr.payload_len);
+    ws_mask_apply(pl, fr.payload_len, fr.mask_key, 0);
+    ws_frame_spec s;
+    ws_frame_spec_default(&s, fr.opcode, false);
+    size_t n = ws_frame_write(out, fr.payload_len + 14, &s, pl, fr.payload_len);
+    free(pl);
+    return n;
+}
+
+/* Runs of consecutive sequence numbers across digit carries (f -> 10, ff ->
+ * 100, ffffffff -> 1 00000000), with jumps between runs: each frame's stamp
+ * is the one a fresh encoding gives, and an echo checked against the number
+ * sent must accept exactly that stamp. The template's payloads are short
+ * enough to be kept masked (64) and too long to be (5000). */
+static void test_consecutive_stamps(void **state)
 {
     (void)state;
-    enum { N = 64 };
-    lg_tmpl t;
-    assert_int_equal(lg_tmpl_init(&t, WS_OP_BINARY, N), 0);
-    ws_mask_rng rng;
-    ws_mask_rng_seed(&rng, 7);
-    lg_stamp_cache echo;
-    lg_stamp_cache_init(&echo);
-    uint64_t starts[] = {0, 0xfff0, 0xfffffff0ull, 0x1fffffff0ull, 5, 0xabcdeffff0ull};
-    uint8_t out[N + 14], copy[LG_STAMP_LEN], ref[N];
-    for (size_t r = 0; r < sizeof starts / sizeof starts[0]; r++) {
-        for (uint64_t seq = starts[r]; seq < starts[r] + 40; seq++) {
-            lg_stamp s = {.seq = seq, .t_ns = 1000 + seq / 8, .conn = 3}, got;
-            size_t len = lg_tmpl_write(&t, out, N, &s, &rng, copy);
-            lg_payload_fill(ref, N);
-            lg_payload_stamp(ref, N, &s);
-            assert_memory_equal(copy, ref, LG_STAMP_LEN);
-            assert_int_equal(lg_payload_verify(copy, LG_STAMP_LEN, &got), LG_VERIFY_STAMP);
-            lg_stamp_var v;
-            lg_payload_stamp_var(ref, &v);
-            assert_true(v.seq_w == t.last.seq_w && v.sum_w == t.last.sum_w);
-            uint8_t *pl = out + len - N;
-            ws_mask_apply(pl, N, out + len - N - 4, 0);
-            assert_memory_equal(pl, ref, N);
-            assert_true(lg_payload_stamp_matches(&echo, pl, N, &s, &v));
-            assert_true(lg_payload_stamp_is(&echo, pl, N, &s));
-            assert_int_equal(lg_payload_echo_check(&echo, pl, N, &s, &v), LG_VERIFY_OK);
-            pl[N - 1 - seq % 24] ^= 1;
-            assert_int_equal(lg_payload_echo_check(&echo, pl, N, &s, &v), LG_VERIFY_FILL);
-            pl[N - 1 - seq % 24] ^= 1;
-            pl[seq % LG_STAMP_LEN] ^= 1;
-            assert_int_equal(lg_payload_echo_check(&echo, pl, N, &s, &v), LG_VERIFY_STAMP);
-            pl[seq % LG_STAMP_LEN] ^= 1;
-            for (size_t i = 0; i < LG_STAMP_LEN; i += 7) {
-                pl[i] ^= 0x20;
-                assert_false(lg_payload_stamp_matches(&echo, pl, N, &s, &v));
-                pl[i] ^= 0x20;
+    size_t maxes[] = {64, 5000};
+    for (size_t z = 0; z < 2; z++) {
+        size_t N = maxes[z];
+        lg_tmpl t;
+        assert_int_equal(lg_tmpl_init(&t, WS_OP_BINARY, N), 0);
+        ws_mask_rng rng;
+        ws_mask_rng_seed(&rng, 7);
+        lg_stamp_cache echo;
+        lg_stamp_cache_init(&echo);
+        uint64_t starts[] = {0, 0xfff0, 0xfffffff0ull, 0x1fffffff0ull, 5, 0xabcdeffff0ull};
+        uint8_t *out = malloc(N + 14), copy[LG_STAMP_LEN], *ref = malloc(N);
+        for (size_t r = 0; r < sizeof starts / sizeof starts[0]; r++) {
+            for (uint64_t seq = starts[r]; seq < starts[r] + 40; seq++) {
+                lg_stamp s = {.seq = seq, .t_ns = 1000 + seq / 8, .conn = 3}, got;
+                size_t len = lg_tmpl_write(&t, out, N, &s, &rng, copy);
+                lg_payload_fill(ref, N);
+                lg_payload_stamp(ref, N, &s);
+                assert_memory_equal(copy, ref, LG_STAMP_LEN);
+                assert_int_equal(lg_payload_verify(copy, LG_STAMP_LEN, &got), LG_VERIFY_STAMP);
+                uint8_t *pl = out + len - N;
+                ws_mask_apply(pl, N, out + len - N - 4, 0);
+                assert_memory_equal(pl, ref, N);
+                assert_true(lg_payload_stamp_is(&echo, pl, N, &s));
+                assert_int_equal(lg_payload_echo_check(&echo, pl, N, &s), LG_VERIFY_OK);
+                pl[N - 1 - seq % 24] ^= 1;
+                assert_int_equal(lg_payload_echo_check(&echo, pl, N, &s), LG_VERIFY_FILL);
+                pl[N - 1 - seq % 24] ^= 1;
+                pl[seq % LG_STAMP_LEN] ^= 1;
+                assert_int_equal(lg_payload_echo_check(&echo, pl, N, &s), LG_VERIFY_STAMP);
+                pl[seq % LG_STAMP_LEN] ^= 1;
+                for (size_t i = 0; i < LG_STAMP_LEN; i += 7) {
+                    pl[i] ^= 0x20;
+                    assert_false(lg_payload_stamp_is(&echo, pl, N, &s));
+                    pl[i] ^= 0x20;
+                }
+                /* Another number than the one sent is not this stamp. */
+                lg_stamp other = s;
+                other.seq = seq + 1;
+                assert_false(lg_payload_stamp_is(&echo, pl, N, &other));
             }
-            /* Another number than the one sent is not this stamp. */
-            lg_stamp other = s;
-            other.seq = seq + 1;
-            assert_false(lg_payload_stamp_is(&echo, pl, N, &other));
+        }
+        free(out);
+        free(ref);
+        lg_tmpl_free(&t);
+    }
+}
+
+/* A run written by lg_tmpl_write_run (across the 0xff -> 0x100 and 2^32
+ * carries, sizes around the 8- and 16-byte steps of the fill, with the
+ * template's own length, kept masked, and shorter ones) is frames that each
+ * unmask to the payload lg_payload_stamp gives for its number, masked with
+ * one of the template's keys, and the server's echoes of them all pass
+ * lg_tmpl_echoes in one call. */
+static void test_write_run_and_echoes(void **state)
+{
+    (void)state;
+    enum { MAXN = 200, COUNT = 40 };
+    size_t sizes[] = {40, 47, 48, 55, 56, 64, 71, 72, 73, 100, 125, 126, 200};
+    uint64_t firsts[] = {0xe0, 0xffffffeeull, 0x2345ffffffe5ull};
+    static uint8_t frames[COUNT * (MAXN + 14)], echoes[COUNT * (MAXN + 14)];
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        for (int own = 0; own < 2; own++) {
+            size_t N = sizes[z];
+            lg_tmpl t;
+            assert_int_equal(lg_tmpl_init(&t, WS_OP_TEXT, own ? N : MAXN), 0);
+            ws_mask_rng rng;
+            ws_mask_rng_seed(&rng, 99 + z);
+            for (size_t k = 0; k < 3; k++) {
+                lg_stamp first = {.seq = firsts[k], .t_ns = 123456789 + k, .conn = 42};
+                size_t n = lg_tmpl_write_run(&t, frames, N, &first, COUNT, &rng);
+                assert_int_equal(n, COUNT * lg_tmpl_frame_size(N));
+                size_t off = 0, eoff = 0;
+                uint8_t ref[MAXN];
+                for (size_t i = 0; i < COUNT; i++) {
+                    size_t fsz = lg_tmpl_frame_size(N);
+                    uint8_t *key = frames + off + fsz - N - 4;
+                    bool known = false;
+                    for (int j = 0; j < LG_KEYS; j++) known |= memcmp(key, &t.keys[j], 4) == 0;
+                    assert_true(known);
+                    eoff += echo_of(echoes + eoff, frames + off, fsz);
+                    uint8_t *pl = frames + off + fsz - N;
+                    ws_mask_apply(pl, N, key, 0);
+                    lg_stamp s = first, got;
+                    s.seq += i;
+                    lg_payload_fill(ref, N);
+                    lg_payload_stamp(ref, N, &s);
+                    assert_memory_equal(pl, ref, N);
+                    assert_int_equal(lg_payload_verify(pl, N, &got), LG_VERIFY_OK);
+                    assert_true(got.seq == s.seq && got.t_ns == s.t_ns && got.conn == s.conn);
+                    off += fsz;
+                }
+                /* A run stops where the high digits change (a multiple of
+                 * 2^32), so a whole read may take two calls. */
+                size_t used, total = 0, taken = 0;
+                lg_stamp at = first;
+                while (taken < COUNT) {
+                    size_t m = lg_tmpl_echoes(&t, echoes + total, eoff - total, N, &at,
+                                              COUNT - taken, &used);
+                    assert_true(m > 0);
+                    taken += m;
+                    total += used;
+                    at.seq += m;
+                }
+                assert_int_equal(total, eoff);
+            }
+            lg_tmpl_free(&t);
         }
     }
+}
+
+/* The run check takes the echoes before the first one that is not exactly
+ * the next as sent, and stops there, whatever is wrong with it: any bit of
+ * any byte flipped (header, stamp, fill), a message missing, one twice, two
+ * swapped, another length, another time or connection, a masked or
+ * fragmented frame, a ping in between, a frame cut short. */
+static void test_echoes_stop_at_first_difference(void **state)
+{
+    (void)state;
+    enum { N = 64, COUNT = 6 };
+    lg_tmpl t;
+    assert_int_equal(lg_tmpl_init(&t, WS_OP_TEXT, N), 0);
+    ws_mask_rng rng;
+    ws_mask_rng_seed(&rng, 5);
+    lg_stamp first = {.seq = 250, .t_ns = 77, .conn = 9};
+    uint8_t frames[COUNT * (N + 6)], echo[COUNT * (N + 2)], bad[(COUNT + 1) * (N + 14)];
+    lg_tmpl_write_run(&t, frames, N, &first, COUNT, &rng);
+    size_t fsz = N + 2, elen = 0, used;
+    for (size_t i = 0; i < COUNT; i++) elen += echo_of(echo + elen, frames + i * (N + 6), N + 6);
+    assert_int_equal(lg_tmpl_echoes(&t, echo, elen, N, &first, COUNT, &used), COUNT);
+    assert_int_equal(used, elen);
+    /* At most max, and whole frames only. */
+    assert_int_equal(lg_tmpl_echoes(&t, echo, elen, N, &first, 4, &used), 4);
+    assert_int_equal(lg_tmpl_echoes(&t, echo, elen - 1, N, &first, COUNT, &used), COUNT - 1);
+    assert_int_equal(used, (COUNT - 1) * fsz);
+    for (size_t j = 0; j < fsz; j++) {
+        for (unsigned bit = 0; bit < 8; bit++) {
+            memcpy(bad, echo, elen);
+            bad[3 * fsz + j] ^= (uint8_t)(1u << bit);
+            assert_int_equal(lg_tmpl_echoes(&t, bad, elen, N, &first, COUNT, &used), 3);
+            assert_int_equal(used, 3 * fsz);
+        }
+    }
+    /* Missing (4 where 3 should be), twice (2 again), swapped (4 before 3). */
+    memcpy(bad, echo, 3 * fsz);
+    memcpy(bad + 3 * fsz, echo + 4 * fsz, 2 * fsz);
+    assert_int_equal(lg_tmpl_echoes(&t, bad, 5 * fsz, N, &first, COUNT, &used), 3);
+    memcpy(bad, echo, 3 * fsz);
+    memcpy(bad + 3 * fsz, echo + 2 * fsz, 3 * fsz);
+    assert_int_equal(lg_tmpl_echoes(&t, bad, 6 * fsz, N, &first, COUNT, &used), 3);
+    memcpy(bad, echo, elen);
+    memcpy(bad + 3 * fsz, echo + 4 * fsz, fsz);
+    memcpy(bad + 4 * fsz, echo + 3 * fsz, fsz);
+    assert_int_equal(lg_tmpl_echoes(&t, bad, elen, N, &first, COUNT, &used), 3);
+    /* Other time, connection, length: none taken. */
+    lg_stamp other = first;
+    other.t_ns++;
+    assert_int_equal(lg_tmpl_echoes(&t, echo, elen, N, &other, COUNT, &used), 0);
+    other = first;
+    other.conn++;
+    assert_int_equal(lg_tmpl_echoes(&t, echo, elen, N, &other, COUNT, &used), 0);
+    assert_int_equal(lg_tmpl_echoes(&t, echo, elen, N - 1, &first, COUNT, &used), 0);
+    /* Frames that are not echoes: FIN clear, binary, RSV1, masked, a ping. */
+    uint8_t hdr[][2] = {{0x01, N}, {0x82, N}, {0xC1, N}, {0x81, 0x80 | N}};
+    for (size_t k = 0; k < sizeof hdr / sizeof hdr[0]; k++) {
+        memcpy(bad, echo, elen);
+        memcpy(bad + 2 * fsz, hdr[k], 2);
+        assert_int_equal(lg_tmpl_echoes(&t, bad, elen, N, &first, COUNT, &used), 2);
+    }
+    memcpy(bad, echo, 2 * fsz);
+    memcpy(bad + 2 * fsz, "\x89\x00", 2);
+    memcpy(bad + 2 * fsz + 2, echo + 2 * fsz, elen - 2 * fsz);
+    assert_int_equal(lg_tmpl_echoes(&t, bad, elen + 2, N, &first, COUNT, &used), 2);
     lg_tmpl_free(&t);
 }
 
-/* A run written by lg_tmpl_write_run is byte for byte the frames
- * lg_tmpl_write gives one at a time (same mask keys, consecutive numbers
- * across a digit carry), with each frame's kept words; every frame unmasks to
- * the stamped payload and passes the echo check. Sizes around the 8- and
- * 16-byte steps of the fill. */
-static void test_write_run_matches_single_writes(void **state)
+/* lg_track_next_n records what as many lg_track_next calls record, across
+ * word and window boundaries. */
+static void test_track_next_n(void **state)
 {
     (void)state;
-    enum { MAXN = 200, COUNT = 20 };
-    size_t sizes[] = {40, 47, 48, 56, 64, 71, 100, 200};
-    static uint8_t a[COUNT * (MAXN + 14)], b[COUNT * (MAXN + 14)];
-    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
-        size_t N = sizes[z];
-        lg_tmpl ta, tb;
-        assert_int_equal(lg_tmpl_init(&ta, WS_OP_TEXT, MAXN), 0);
-        assert_int_equal(lg_tmpl_init(&tb, WS_OP_TEXT, MAXN), 0);
-        ws_mask_rng ra, rb;
-        ws_mask_rng_seed(&ra, 99 + z);
-        ws_mask_rng_seed(&rb, 99 + z);
-        lg_stamp first = {.seq = 0xfffffff6ull, .t_ns = 123456789, .conn = 42};
-        lg_stamp_var vars[COUNT];
-        size_t na = lg_tmpl_write_run(&ta, a, N, &first, COUNT, &ra, vars);
-        assert_int_equal(na, COUNT * lg_tmpl_frame_size(N));
-        size_t nb = 0;
-        lg_stamp_cache echo;
-        lg_stamp_cache_init(&echo);
-        for (size_t i = 0; i < COUNT; i++) {
-            lg_stamp s = first;
-            s.seq += i;
-            size_t f = lg_tmpl_write(&tb, b + nb, N, &s, &rb, NULL);
-            assert_true(vars[i].seq_w == tb.last.seq_w && vars[i].sum_w == tb.last.sum_w);
-            uint8_t *pl = a + nb + f - N;
-            ws_mask_apply(pl, N, pl - 4, 0);
-            assert_int_equal(lg_payload_echo_check(&echo, pl, N, &s, &vars[i]), LG_VERIFY_OK);
-            lg_stamp got;
-            assert_int_equal(lg_payload_verify(pl, N, &got), LG_VERIFY_OK);
-            assert_true(got.seq == s.seq && got.t_ns == s.t_ns && got.conn == s.conn);
-            ws_mask_apply(pl, N, pl - 4, 0);
-            nb += f;
-        }
-        assert_int_equal(na, nb);
-        assert_memory_equal(a, b, na);
-        lg_tmpl_free(&ta);
-        lg_tmpl_free(&tb);
+    uint64_t runs[] = {1, 3, 60, 64, 65, 1, 200, 256, 300, 7, 129};
+    lg_track a = {0}, b = {0};
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        lg_track_next_n(&a, runs[r]);
+        for (uint64_t i = 0; i < runs[r]; i++) lg_track_next(&b);
+        assert_memory_equal(&a, &b, sizeof a);
+        uint64_t gap;
+        lg_track c = a;
+        assert_int_equal(lg_track_see(&c, a.next - 1, &gap), LG_TRACK_DUPLICATE);
     }
 }
 
@@ -229,8 +351,10 @@ int main(void)
         cmocka_unit_test(test_every_byte_flip_detected),
         cmocka_unit_test(test_template_frames_parse),
         cmocka_unit_test(test_track_classes),
-        cmocka_unit_test(test_consecutive_stamps_and_kept_words),
-        cmocka_unit_test(test_write_run_matches_single_writes),
+        cmocka_unit_test(test_consecutive_stamps),
+        cmocka_unit_test(test_write_run_and_echoes),
+        cmocka_unit_test(test_echoes_stop_at_first_difference),
+        cmocka_unit_test(test_track_next_n),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
