@@ -478,7 +478,7 @@ static int process_frames(lg_worker *w, lg_conn *c, const uint8_t *buf, size_t l
          * least 2 x --size), so the parser would take them with no message
          * open before or after (its message fields matter only inside a
          * fragmented one). */
-        if (!c->parser.in_message) {
+        if (w->echo_runs && !c->parser.in_message) {
             off += lg_scenario_echoes(w, c, buf + off, len - off, now);
             if (off == len) break;
         }

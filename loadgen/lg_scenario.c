@@ -300,10 +300,15 @@ echo_message(lg_worker *w, lg_conn *c, const uint8_t *p, size_t n, int64_t now)
     lg_worker_latency(w, now - intended, now - actual);
 }
 
+bool lg_scenario_runs(const lg_opts *o)
+{
+    return o->scenario == LG_SC_ECHO && o->rate <= 0 && o->size_min == o->size_max;
+}
+
 size_t lg_scenario_echoes(lg_worker *w, lg_conn *c, const uint8_t *buf, size_t len, int64_t now)
 {
     const lg_opts *o = w->run->o;
-    if (o->scenario != LG_SC_ECHO || c->intended || c->pmd || o->size_min != o->size_max) return 0;
+    if (c->pmd) return 0; /* a compressed echo is not the bytes sent */
     uint32_t K = o->inflight;
     size_t size = o->size_min, fsz = lg_tmpl_echo_size(size), used = 0;
     uint64_t out = lg_scenario_outstanding(c);

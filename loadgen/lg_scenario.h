@@ -9,9 +9,11 @@
 #ifndef LG_SCENARIO_H
 #define LG_SCENARIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "loadgen/lg_cli.h"
 #include "loadgen/lg_conn.h"
 
 struct lg_worker;
@@ -44,11 +46,14 @@ void lg_script_free(lg_script *s);
 void lg_scenario_open(struct lg_worker *w, lg_conn *c, int64_t now);
 /* A whole data message arrived. -1 if the connection was ended. */
 int lg_scenario_message(struct lg_worker *w, lg_conn *c, const uint8_t *p, size_t n, int64_t now);
-/* Echo, closed loop: how many bytes at the start of buf are, frame after
- * frame, the exact echoes of the oldest messages in flight; each is counted
- * received and timed, a run of them at a time. Stops at the first frame that
- * is anything else (0 when the scenario has no such runs): the caller parses
- * it and hands it to lg_scenario_message. */
+/* Whether a run's echoes may be judged a run at a time (closed-loop echo,
+ * one message size): then lg_conn offers each read to lg_scenario_echoes. */
+bool lg_scenario_runs(const lg_opts *o);
+/* How many bytes at the start of buf are, frame after frame, the exact
+ * echoes of the oldest messages in flight (when lg_scenario_runs); each is
+ * counted received and timed, a run of them at a time. Stops at the first
+ * frame that is anything else: the caller parses it and hands it to
+ * lg_scenario_message. */
 size_t lg_scenario_echoes(struct lg_worker *w, lg_conn *c, const uint8_t *buf, size_t len,
                           int64_t now);
 /* After a read's frames were handled: refill the window, catch up. */

@@ -59,6 +59,7 @@ int lg_worker_init(lg_worker *w, lg_run *run, int id)
     w->tls = lg_hist_new();
     w->upgrade = lg_hist_new();
     bool windowed = o->scenario == LG_SC_ECHO || o->scenario == LG_SC_CHURN;
+    w->echo_runs = lg_scenario_runs(o);
     if (!w->conns || !w->sbuf || !w->rbuf || !w->pbuf || !w->lat || !w->lat_unc || !w->lat_sec ||
         !w->lat_prev || !w->lag || !w->lag_prev || !w->lag_sec || !w->connect || !w->tls ||
         !w->upgrade || lg_mailbox_init(&w->box) ||

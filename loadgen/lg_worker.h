@@ -54,6 +54,7 @@ typedef struct lg_worker {
     uint8_t *pbuf; /* one payload (deflate and script paths) */
     ws_buf zbuf;   /* one compressed payload */
     lg_tmpl tmpl;
+    bool echo_runs; /* lg_scenario_runs: reads go to lg_scenario_echoes first */
     uint64_t size_rng;
     int64_t now;
     /* The last ping of the frames being processed: one pong answers them all
