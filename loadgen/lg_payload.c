@@ -162,11 +162,10 @@ static inline __attribute__((always_inline)) uint64_t nib_add(uint64_t x, uint64
 static __attribute__((noinline)) void stamp_cache_fill(lg_stamp_cache *k, uint64_t t, uint32_t conn,
                                                        size_t len, uint32_t seq_hi)
 {
-    if (t != k->t_ns || len == SIZE_MAX) {
-        k->t_hi_w = hex4w((uint32_t)(t >> 32));
-        k->t_lo_w = hex8w((uint32_t)t);
-    }
-    if (conn != k->conn || k->len == SIZE_MAX) k->conn_w = hex8w(conn);
+    bool fresh = k->len == SIZE_MAX; /* the words are not set yet */
+    if (fresh || t >> 32 != k->t_ns >> 32) k->t_hi_w = hex4w((uint32_t)(t >> 32));
+    if (fresh || t != k->t_ns) k->t_lo_w = hex8w((uint32_t)t);
+    if (fresh || conn != k->conn) k->conn_w = hex8w(conn);
     if (seq_hi != k->seq_hi) k->seq_hi_w = hex4w(seq_hi);
     k->t_ns = t;
     k->conn = conn;

@@ -165,7 +165,12 @@ static void test_consecutive_stamps(void **state)
         uint8_t *out = malloc(N + 14), copy[LG_STAMP_LEN], *ref = malloc(N);
         for (size_t r = 0; r < sizeof starts / sizeof starts[0]; r++) {
             for (uint64_t seq = starts[r]; seq < starts[r] + 40; seq++) {
-                lg_stamp s = {.seq = seq, .t_ns = 1000 + seq / 8, .conn = 3}, got;
+                /* The first run starts at time 0 and connection 0, the
+                 * values a fresh cache holds. */
+                lg_stamp s = {.seq = seq,
+                              .t_ns = r ? 1000 + seq / 8 : seq / 8,
+                              .conn = (uint32_t)r},
+                         got;
                 size_t len = lg_tmpl_write(&t, out, N, &s, &rng, copy);
                 lg_payload_fill(ref, N);
                 lg_payload_stamp(ref, N, &s);
