@@ -49,9 +49,10 @@ bool lg_payload_fill_ok(const uint8_t *p, size_t len);
 
 /* The checksum is sum_base + (low 32 bits of seq) * LG_SUM_STEP, mod 2^32,
  * where sum_base mixes time, connection, length and the high sequence bits
- * (splitmix64 finaliser). Its hex digits for consecutive numbers are an
- * addition away, like the sequence digits: a run of messages is built and
- * checked without a mix or an encoding per message. A change to the low
+ * (splitmix64 finaliser). The digits of consecutive numbers' checksums are
+ * one addition apart (and the sequence's last two digits one lookup): a run
+ * of messages is built and checked without a mix or an encoding per message.
+ * A change to the low
  * sequence bits always changes the sum (LG_SUM_STEP is odd); one to the other
  * fields goes through the mix. */
 #define LG_SUM_STEP 0x9E3779B9u
@@ -80,12 +81,11 @@ bool lg_payload_stamp_is(lg_stamp_cache *k, const uint8_t *p, size_t len, const 
  * stamp) or LG_VERIFY_FILL (this stamp, fill corrupted). */
 int lg_payload_echo_check(lg_stamp_cache *k, const uint8_t *p, size_t len, const lg_stamp *s);
 
-/* Mask keys of the prepared frames. RFC 6455 §5.3 wants a client's keys
- * unpredictable to intermediaries; for load, LG_KEYS keys drawn from the
- * strong RNG (ws_mask_key_random) and redrawn by lg_tmpl_rekey (each worker
- * does once a second), each frame taking one picked by the connection's
- * ws_mask_rng stream, serve that: the fill is masked once per key, not once
- * per frame. */
+/* Mask keys. RFC 6455 §5.3 wants a client's keys unpredictable to
+ * intermediaries; for load, a template holds LG_KEYS keys from the strong RNG
+ * (ws_mask_key_random), redrawn by lg_tmpl_rekey (each worker does so once a
+ * second), and each frame takes one of them picked by the connection's
+ * ws_mask_rng stream: the payload is masked once per key, not per frame. */
 #define LG_KEYS 16
 /* Payloads up to this size get a masked copy per key (LG_KEYS x this at most:
  * 64 KiB, cache-sized); longer ones are masked as they are copied. */

@@ -62,9 +62,12 @@ int lg_worker_init(lg_worker *w, lg_run *run, int id)
     w->echo_runs = lg_scenario_runs(o);
     if (!w->conns || !w->sbuf || !w->rbuf || !w->pbuf || !w->lat || !w->lat_unc || !w->lat_sec ||
         !w->lat_prev || !w->lag || !w->lag_prev || !w->lag_sec || !w->connect || !w->tls ||
-        !w->upgrade || lg_mailbox_init(&w->box) ||
-        lg_tmpl_init(&w->tmpl, o->binary ? WS_OP_BINARY : WS_OP_TEXT, o->size_max)) {
+        !w->upgrade || lg_mailbox_init(&w->box)) {
         snprintf(w->err, sizeof w->err, "out of memory");
+        return -1;
+    }
+    if (lg_tmpl_init(&w->tmpl, o->binary ? WS_OP_BINARY : WS_OP_TEXT, o->size_max)) {
+        snprintf(w->err, sizeof w->err, "out of memory or no random bytes for mask keys");
         return -1;
     }
     w->send_slots = calloc(w->n ? w->n : 1, sizeof *w->send_slots);
