@@ -13,9 +13,8 @@ static const char LG_FILL2[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL
                                "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
 
 /* The checksum of (t, conn, len, seq_hi) at seq_lo 0: a 32-bit mix
- * (splitmix64 finaliser). Out of line: once per batch. */
-static __attribute__((noinline)) uint32_t sum_base(uint64_t t, uint32_t conn, size_t len,
-                                                   uint32_t seq_hi)
+ * (splitmix64 finaliser), once per batch. */
+static inline uint32_t sum_base(uint64_t t, uint32_t conn, size_t len, uint32_t seq_hi)
 {
     uint64_t z =
         t ^ ((uint64_t)conn << 32) ^ (uint64_t)len * 31 ^ (uint64_t)seq_hi * 0x9E3779B97F4A7C15ull;
@@ -147,6 +146,7 @@ void lg_stamp_cache_init(lg_stamp_cache *k)
     memset(k, 0, sizeof *k);
     k->len = SIZE_MAX;
     k->seq_hi = UINT32_MAX;
+    k->seq6_for = UINT32_MAX; /* lo >> 8 is never that */
 }
 
 /* A spread value (see sum_word) plus a spread step: the digits of the sum
@@ -185,6 +185,18 @@ static inline __attribute__((always_inline)) void stamp_cache_update(lg_stamp_ca
         stamp_cache_fill(k, t, s->conn, len, seq_hi);
 }
 
+/* The first six of the eight digits of lo (the last two zero): they change
+ * every 256 numbers, and every connection's numbers grow alike, so the last
+ * ones encoded usually serve. */
+static inline __attribute__((always_inline)) uint64_t seq6(lg_stamp_cache *k, uint32_t lo)
+{
+    if (lo >> 8 != k->seq6_for) {
+        k->seq6_for = lo >> 8;
+        k->seq6_w = hex8w(lo) & 0xFFFFFFFFFFFFull;
+    }
+    return k->seq6_w;
+}
+
 /* stamp_encode, taking the words that did not change since the last call
  * from the cache. */
 static inline __attribute__((always_inline)) void
@@ -193,7 +205,7 @@ stamp_encode_cached(lg_stamp_cache *k, stamp_words *w, const lg_stamp *s, size_t
     uint32_t lo = (uint32_t)s->seq;
     stamp_cache_update(k, s, len);
     w->a = k->seq_hi_w;
-    w->b = hex8w(lo);
+    w->b = seq6(k, lo) | hex2(lo) << 48;
     w->c = k->t_hi_w;
     w->d = k->t_lo_w;
     w->e = k->conn_w;
@@ -215,11 +227,11 @@ typedef struct stamp_run {
 /* A local copy of the cache's words: the run's loops write bytes that the
  * compiler cannot tell apart from the cache, so they would be read again for
  * every frame. */
-static inline __attribute__((always_inline)) stamp_run stamp_run_start(const lg_stamp_cache *k,
+static inline __attribute__((always_inline)) stamp_run stamp_run_start(lg_stamp_cache *k,
                                                                        uint32_t lo)
 {
     stamp_run r = {.lo = lo,
-                   .seq6 = hex8w(lo) & 0xFFFFFFFFFFFFull,
+                   .seq6 = seq6(k, lo),
                    .sum_nib = nibbles(k->sum_base + lo * LG_SUM_STEP) | 0xF0F0F0F0F0F0F0F0ull,
                    .same = {.a = k->seq_hi_w, .c = k->t_hi_w, .d = k->t_lo_w, .e = k->conn_w}};
     return r;
@@ -368,7 +380,6 @@ int lg_tmpl_init(lg_tmpl *t, uint8_t opcode, size_t max_len)
     lg_payload_fill(t->payload, max_len);
     t->hdr_for = t->echo_hdr_for = SIZE_MAX;
     lg_stamp_cache_init(&t->stamp);
-    lg_stamp_cache_init(&t->echo);
     if (lg_tmpl_rekey(t) < 0) {
         lg_tmpl_free(t);
         return -1;
@@ -592,10 +603,12 @@ size_t lg_tmpl_echoes(lg_tmpl *t, const uint8_t *buf, size_t n, size_t len, cons
         t->echo_hdr_for = len;
     }
     size_t hl = t->echo_hdr_len, fsz = hl + len;
-    size_t count = run_room(first->seq, n / fsz < max ? n / fsz : max);
+    /* At most max whole frames (divided out only when max do not fit). */
+    size_t bytes, count = !__builtin_mul_overflow(max, fsz, &bytes) && bytes <= n ? max : n / fsz;
+    count = run_room(first->seq, count);
     if (!count) return 0;
-    stamp_cache_update(&t->echo, first, len);
-    stamp_run r = stamp_run_start(&t->echo, (uint32_t)first->seq);
+    stamp_cache_update(&t->stamp, first, len);
+    stamp_run r = stamp_run_start(&t->stamp, (uint32_t)first->seq);
     size_t got = hl == 2 ? echo_run(t->payload, buf, count, len, 2, t->echo_hdr, r)
                          : echo_run(t->payload, buf, count, len, hl, t->echo_hdr, r);
     *used = got * fsz;

@@ -69,6 +69,8 @@ typedef struct lg_stamp_cache {
     uint32_t seq_hi_w, t_hi_w;
     uint32_t sum_base;
     uint64_t t_lo_w, conn_w;
+    uint32_t seq6_for; /* low 32 bits of seq >> 8 that seq6_w is for */
+    uint64_t seq6_w;   /* their first six digits, the last two zero */
 } lg_stamp_cache;
 
 void lg_stamp_cache_init(lg_stamp_cache *k);
@@ -108,8 +110,9 @@ typedef struct lg_tmpl {
     size_t echo_hdr_for; /* the same for the echo's header (unmasked) */
     uint8_t echo_hdr[14];
     uint8_t echo_hdr_len;
-    lg_stamp_cache stamp; /* of the last frame written */
-    lg_stamp_cache echo;  /* of the last echo checked */
+    /* Of the last stamp written or checked: one for both, as a read's
+     * echoes and the refill after it are the same connection's. */
+    lg_stamp_cache stamp;
 } lg_tmpl;
 
 /* -1 when out of memory or the strong RNG failed. */

@@ -186,14 +186,14 @@ static int echo_fill_run(lg_worker *w, lg_conn *c, uint64_t n, int64_t now)
     uint32_t K = r->o->inflight;
     size_t batch = 0;
     while (n) {
-        size_t m = (w->sbuf_cap - batch) / fsz;
+        /* As many as fit (divided out only when not all do). */
+        size_t m = n * fsz <= w->sbuf_cap - batch ? (size_t)n : (w->sbuf_cap - batch) / fsz;
         if (m == 0) {
             size_t b = batch;
             batch = 0;
             if (lg_conn_send(w, c, w->sbuf, b) < 0) return -1;
             continue;
         }
-        if (m > n) m = (size_t)n;
         lg_stamp s = {.seq = c->next_seq, .t_ns = (uint64_t)(now - r->epoch), .conn = c->id};
         batch += lg_tmpl_write_run(&w->tmpl, w->sbuf + batch, len, &s, m, &c->rng);
         if (c->sent_at) ring_set(c->sent_at, K, c->next_seq, m, now);
@@ -275,7 +275,7 @@ echo_message(lg_worker *w, lg_conn *c, const uint8_t *p, size_t n, int64_t now)
         int64_t at = c->sent_at[slot], intended = c->intended ? c->intended[slot] : at;
         lg_stamp want = {.seq = seq, .t_ns = (uint64_t)(intended - w->run->epoch), .conn = c->id};
         int v = n == msg_size(w->run->o, c->id, seq)
-                    ? lg_payload_echo_check(&w->tmpl.echo, p, n, &want)
+                    ? lg_payload_echo_check(&w->tmpl.stamp, p, n, &want)
                     : LG_VERIFY_STAMP;
         if (v != LG_VERIFY_STAMP) {
             if (v == LG_VERIFY_FILL) corrupted(w, c);
@@ -311,18 +311,18 @@ size_t lg_scenario_echoes(lg_worker *w, lg_conn *c, const uint8_t *buf, size_t l
     if (c->pmd) return 0; /* a compressed echo is not the bytes sent */
     uint32_t K = o->inflight;
     size_t size = o->size_min, fsz = lg_tmpl_echo_size(size), used = 0;
-    uint64_t out = lg_scenario_outstanding(c);
-    while (out && len - used >= fsz) {
+    uint64_t out = lg_scenario_outstanding(c), frames = len / fsz;
+    while (out && frames) {
         /* The messages that left together (one refill): consecutive numbers
          * and one send time, so one stamp run and one latency value. */
         int64_t at = c->sent_at[ring_slot(c->track.next, K)];
-        uint64_t most = (len - used) / fsz < out ? (len - used) / fsz : out;
-        uint64_t n = ring_run(c->sent_at, K, c->track.next, most, at);
+        uint64_t n = ring_run(c->sent_at, K, c->track.next, frames < out ? frames : out, at);
         lg_stamp s = {.seq = c->track.next, .t_ns = (uint64_t)(at - w->run->epoch), .conn = c->id};
         size_t bytes, got = lg_tmpl_echoes(&w->tmpl, buf + used, len - used, size, &s, n, &bytes);
         if (got == 0) break;
         used += bytes;
         out -= got;
+        frames -= got;
         lg_track_next_n(&c->track, got);
         w->k.c[LG_C_RECEIVED] += got;
         lg_worker_latency_n(w, now - at, now - at, got);

@@ -28,7 +28,8 @@ static void advance(lg_track *t, uint64_t upto)
     t->next = upto;
 }
 
-void lg_track_next_n(lg_track *t, uint64_t n)
+/* lg_track_next_n across words of the window, or all of it. */
+void lg_track_next_span(lg_track *t, uint64_t n)
 {
     if (n >= LG_TRACK_WINDOW) { /* the window is all of them */
         for (unsigned i = 0; i < LG_TRACK_WINDOW / 64; i++) t->seen[i] = ~0ull;

@@ -32,8 +32,20 @@ static inline void lg_track_next(lg_track *t)
     t->next++;
 }
 
-/* Records the n numbers expected next (a run of echoes in order). */
-void lg_track_next_n(lg_track *t, uint64_t n);
+/* lg_track_next_n across words of the window (out of line). */
+void lg_track_next_span(lg_track *t, uint64_t n);
+/* Records the n numbers expected next (a run of echoes in order): inlined
+ * when their bits sit in one word of the window. */
+static inline void lg_track_next_n(lg_track *t, uint64_t n)
+{
+    unsigned i = (unsigned)(t->next % LG_TRACK_WINDOW), b = i % 64;
+    if (n >= 64 - b) {
+        lg_track_next_span(t, n);
+        return;
+    }
+    t->seen[i / 64] |= ((1ull << n) - 1) << b;
+    t->next += n;
+}
 /* Records seq; *gap is how many numbers it skipped (only for LG_TRACK_NEW). */
 int lg_track_see(lg_track *t, uint64_t seq, uint64_t *gap);
 /* Gives up on every number below upto (a timeout): they count as missing.
