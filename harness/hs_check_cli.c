@@ -37,11 +37,9 @@
 #define HS_SUMMARY_TITLE_MIN 30
 #define HS_SUMMARY_TITLE_MAX 60
 
-typedef struct target {
-    char *url;
-    char *agent;
-    hs_patterns exclude; /* exclude-agent-cases */
-} target;
+/* A server to check: its URL, its agent name and its exclude-agent-cases,
+ * from the command line or a fuzzingclient.json. */
+typedef hs_config_server target;
 
 typedef struct check_opts {
     hs_patterns cases, exclude, baseline;
@@ -165,22 +163,12 @@ static int load_catalogue(hs_catalogue *cat, const char *const *dirs, size_t n_d
 
 /* ---- fuzzingclient.json ---- */
 
-/* Moves the patterns of from to the end of to. */
-static void take_patterns(hs_patterns *to, hs_patterns *from)
+/* Appends the patterns of from to to. 0, or -1 out of memory. */
+static int add_patterns(hs_patterns *to, const hs_patterns *from)
 {
-    if (to->n == 0) {
-        hs_patterns_free(to);
-        *to = *from;
-        memset(from, 0, sizeof *from);
-        return;
-    }
-    char **p = realloc(to->p, (to->n + from->n) * sizeof *p);
-    if (!p) return; /* from keeps them and frees them */
-    memcpy(p + to->n, from->p, from->n * sizeof *p);
-    to->p = p;
-    to->n += from->n;
-    free(from->p);
-    memset(from, 0, sizeof *from);
+    for (size_t i = 0; i < from->n; i++)
+        if (hs_patterns_add_list(to, from->p[i]) != 0) return -1;
+    return 0;
 }
 
 static int load_config(check_opts *o, bool url_given)
@@ -203,13 +191,14 @@ static int load_config(check_opts *o, bool url_given)
         hs_config_free(&c);
         return -1;
     }
-    if (o->cases.n == 0) take_patterns(&o->cases, &c.cases);
-    take_patterns(&o->exclude, &c.exclude);
-    for (size_t i = 0; i < c.n_servers && !url_given; i++) {
-        target *t = &o->targets[o->n_targets++];
-        t->url = c.servers[i].url;
-        t->agent = c.servers[i].agent;
-        t->exclude = c.servers[i].exclude;
+    if ((o->cases.n == 0 && add_patterns(&o->cases, &c.cases) != 0) ||
+        add_patterns(&o->exclude, &c.exclude) != 0) {
+        fprintf(stderr, "wsprobe: %s: out of memory\n", o->config);
+        hs_config_free(&c);
+        return -1;
+    }
+    for (size_t i = 0; i < c.n_servers && !url_given; i++) { /* moved, not copied */
+        o->targets[o->n_targets++] = c.servers[i];
         memset(&c.servers[i], 0, sizeof c.servers[i]);
     }
     hs_config_free(&c);
@@ -532,11 +521,7 @@ static void free_opts(check_opts *o)
     hs_patterns_free(&o->cases);
     hs_patterns_free(&o->exclude);
     hs_patterns_free(&o->baseline);
-    for (size_t i = 0; i < o->n_targets; i++) {
-        free(o->targets[i].url);
-        free(o->targets[i].agent);
-        hs_patterns_free(&o->targets[i].exclude);
-    }
+    for (size_t i = 0; i < o->n_targets; i++) hs_config_server_free(&o->targets[i]);
 }
 
 enum {
@@ -781,8 +766,7 @@ int cases_main(int argc, char **argv)
     int rfc_w = 0;
     for (size_t i = 0; i < cat.n; i++) {
         int n = (int)strlen(cat.cases[i].rfc);
-        if ((!pats.n || hs_patterns_match(&pats, &cat.cases[i])) && n > rfc_w && n <= 24)
-            rfc_w = n;
+        if ((!pats.n || hs_patterns_match(&pats, &cat.cases[i])) && n > rfc_w && n <= 24) rfc_w = n;
     }
     size_t shown = 0;
     for (size_t i = 0; i < cat.n; i++) {

@@ -94,15 +94,19 @@ int hs_config_parse(const char *text, hs_config *c, char *err, size_t errlen)
     return rc;
 }
 
+void hs_config_server_free(hs_config_server *s)
+{
+    free(s->url);
+    free(s->agent);
+    hs_patterns_free(&s->exclude);
+    memset(s, 0, sizeof *s);
+}
+
 void hs_config_free(hs_config *c)
 {
     hs_patterns_free(&c->cases);
     hs_patterns_free(&c->exclude);
-    for (size_t i = 0; i < c->n_servers; i++) {
-        free(c->servers[i].url);
-        free(c->servers[i].agent);
-        hs_patterns_free(&c->servers[i].exclude);
-    }
+    for (size_t i = 0; i < c->n_servers; i++) hs_config_server_free(&c->servers[i]);
     free(c->servers);
     memset(c, 0, sizeof *c);
 }

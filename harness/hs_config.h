@@ -28,5 +28,7 @@ typedef struct hs_config {
  * wrong (c is then empty). */
 int hs_config_parse(const char *text, hs_config *c, char *err, size_t errlen);
 void hs_config_free(hs_config *c);
+/* Frees one server's strings and patterns (for a server moved out of a config). */
+void hs_config_server_free(hs_config_server *s);
 
 #endif
