@@ -16,21 +16,24 @@
 /* A copy of j with every string cut at RP_AB_MAX_STRING bytes (between two
  * UTF-8 sequences, then "...") and every list and object at RP_AB_MAX_ITEMS
  * members. */
+static cJSON *cut_string(const char *str)
+{
+    size_t n = strlen(str);
+    if (n <= RP_AB_MAX_STRING) return cJSON_CreateString(str);
+    n = RP_AB_MAX_STRING;
+    while (n && ((unsigned char)str[n] & 0xC0) == 0x80) n--;
+    char *cut = malloc(n + 4);
+    if (!cut) return NULL;
+    memcpy(cut, str, n);
+    memcpy(cut + n, "...", 4);
+    cJSON *s = cJSON_CreateString(cut);
+    free(cut);
+    return s;
+}
+
 static cJSON *bounded(const cJSON *j)
 {
-    if (cJSON_IsString(j)) {
-        size_t n = strlen(j->valuestring);
-        if (n <= RP_AB_MAX_STRING) return cJSON_CreateString(j->valuestring);
-        n = RP_AB_MAX_STRING;
-        while (n && ((unsigned char)j->valuestring[n] & 0xC0) == 0x80) n--;
-        char *cut = malloc(n + 4);
-        if (!cut) return NULL;
-        memcpy(cut, j->valuestring, n);
-        memcpy(cut + n, "...", 4);
-        cJSON *s = cJSON_CreateString(cut);
-        free(cut);
-        return s;
-    }
+    if (cJSON_IsString(j)) return cut_string(j->valuestring);
     if (!cJSON_IsArray(j) && !cJSON_IsObject(j)) return cJSON_Duplicate(j, 0);
     cJSON *out = cJSON_IsArray(j) ? cJSON_CreateArray() : cJSON_CreateObject();
     size_t k = 0;
@@ -72,7 +75,7 @@ cJSON *rp_autobahn_case(const rp_report *r, size_t i, const char *agent)
     if (!o) return NULL;
     cJSON_AddStringToObject(o, "agent", agent);
     cJSON_AddNumberToObject(o, "case", (double)(i + 1));
-    cJSON_AddStringToObject(o, "id", c->id);
+    cJSON_AddItemToObject(o, "id", cut_string(c->id));
     add_string_at(o, "description", c->json, "title", NULL);
     /* Autobahn's expectation is prose; ours is the expect steps in words. */
     rp_str exp = {0};
@@ -80,15 +83,14 @@ cJSON *rp_autobahn_case(const rp_report *r, size_t i, const char *agent)
     size_t k = 0;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(c->json, "expected"))
     {
-        if (!cJSON_IsString(e) || k++ == RP_AB_MAX_ITEMS) continue;
+        if (!cJSON_IsString(e)) continue;
+        if (k++ == RP_AB_MAX_ITEMS || exp.n > RP_AB_MAX_STRING) break;
         if (exp.n) rp_str_adds(&exp, "; ");
         rp_str_adds(&exp, e->valuestring);
     }
-    cJSON *es = cJSON_CreateString(exp.p && !exp.oom ? exp.p : "");
+    cJSON *es = cut_string(exp.p && !exp.oom ? exp.p : "");
     rp_str_free(&exp);
-    cJSON *esb = es ? bounded(es) : NULL;
-    cJSON_Delete(es);
-    if (esb) cJSON_AddItemToObject(o, "expectation", esb);
+    if (es) cJSON_AddItemToObject(o, "expectation", es);
     cJSON_AddStringToObject(o, "behavior", rp_verdict_name(c->verdict));
     cJSON_AddStringToObject(o, "behaviorClose", rp_verdict_name(c->close_verdict));
     add_string_at(o, "result", c->json, "reason", NULL);
@@ -100,7 +102,7 @@ cJSON *rp_autobahn_case(const rp_report *r, size_t i, const char *agent)
         cJSON_AddNullToObject(o, "remoteCloseCode");
     add_string_at(o, "httpRequest", c->json, "handshake", "request");
     add_string_at(o, "httpResponse", c->json, "handshake", "response");
-    cJSON_AddStringToObject(o, "started", r->started);
+    cJSON_AddItemToObject(o, "started", cut_string(r->started));
     cJSON *own = bounded(c->json);
     if (own) {
         count_cut(own, c->json, "wire", "wire_truncated");

@@ -271,6 +271,24 @@ static void test_autobahn(void **state)
     cJSON_Delete(f);
     rp_report_free(&r);
     rp_str_free(&doc);
+
+    /* 300 expectations: the first RP_AB_MAX_ITEMS are joined, none after */
+    rp_str d2 = {0};
+    const char *ex = strstr(strstr(good, "\"reason\":\"late"), "\"expected\":[\"[echo]\"]");
+    rp_str_add(&d2, good, (size_t)(ex - good));
+    rp_str_adds(&d2, "\"expected\":[");
+    for (int i = 0; i < 300; i++) rp_str_addf(&d2, "%s\"e%d\"", i ? "," : "", i);
+    rp_str_adds(&d2, "]");
+    rp_str_adds(&d2, ex + strlen("\"expected\":[\"[echo]\"]"));
+    if (parse(&r, d2.p, err) != 0) fail_msg("%s", err);
+    f = rp_autobahn_case(&r, 1, "a");
+    const char *e = cJSON_GetObjectItemCaseSensitive(f, "expectation")->valuestring;
+    assert_non_null(strstr(e, "; e255"));
+    assert_null(strstr(e, "e256"));
+    assert_null(strstr(e, "e299"));
+    cJSON_Delete(f);
+    rp_report_free(&r);
+    rp_str_free(&d2);
 }
 
 static void test_html(void **state)
