@@ -119,9 +119,12 @@ void cg_put_cap(cg_out *o, const char *word)
     }
 }
 
+/* Every format the generators use expands to well under the buffer (the
+ * longest, a PDF page object, to about 170 bytes); a cut one would leave a
+ * broken object in the document. */
 void cg_fmt(cg_out *o, const char *fmt, ...)
 {
-    char b[128];
+    char b[512];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(b, sizeof b, fmt, ap);
