@@ -58,28 +58,28 @@ static void fill_random(uint64_t seed, uint64_t size, uint8_t *out)
     }
 }
 
-void hs_payload_fill(const hs_payload *p, uint8_t *out)
+int hs_payload_fill(const hs_payload *p, uint8_t *out)
 {
     switch (p->kind) {
     case HS_PAY_BYTES:
         if (p->len) memcpy(out, p->bytes, p->len);
-        break;
+        return 0;
     case HS_PAY_REPEAT:
         for (uint64_t i = 0; i < p->count; i++) memcpy(out + i * p->len, p->bytes, p->len);
-        break;
+        return 0;
     case HS_PAY_RANDOM:
         fill_random(p->seed, p->size, out);
-        break;
+        return 0;
     case HS_PAY_CORPUS:
-        hs_corpus_fill(p->corpus, p->seed, p->offset, p->size, out);
-        break;
+        return hs_corpus_fill(p->corpus, p->seed, p->offset, p->size, out);
     case HS_PAY_CONCAT:
         for (size_t i = 0; i < p->n_parts; i++) {
-            hs_payload_fill(&p->parts[i], out);
+            if (hs_payload_fill(&p->parts[i], out) != 0) return -1;
             out += hs_payload_size(&p->parts[i]);
         }
-        break;
+        return 0;
     }
+    return 0;
 }
 
 uint8_t *hs_payload_make(const hs_payload *p, size_t *len)
@@ -87,8 +87,10 @@ uint8_t *hs_payload_make(const hs_payload *p, size_t *len)
     uint64_t n = hs_payload_size(p);
     *len = (size_t)n;
     uint8_t *b = malloc(n ? n : 1);
-    if (!b) return NULL;
-    hs_payload_fill(p, b);
+    if (b && hs_payload_fill(p, b) != 0) {
+        free(b);
+        return NULL;
+    }
     return b;
 }
 

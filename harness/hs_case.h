@@ -43,9 +43,9 @@ typedef struct hs_payload {
 } hs_payload;
 
 uint64_t hs_payload_size(const hs_payload *p);
-/* Writes hs_payload_size(p) bytes to out. */
-void hs_payload_fill(const hs_payload *p, uint8_t *out);
-/* A heap copy of the bytes (NULL on allocation failure when size > 0). */
+/* Writes hs_payload_size(p) bytes to out. 0, or -1 out of memory. */
+int hs_payload_fill(const hs_payload *p, uint8_t *out);
+/* A heap copy of the bytes (NULL when memory runs out). */
 uint8_t *hs_payload_make(const hs_payload *p, size_t *len);
 void hs_payload_free(hs_payload *p);
 

@@ -39,24 +39,25 @@ static bool is_text(int kind)
     return kind == HS_CORPUS_JSON || kind == HS_CORPUS_PROSE || kind == HS_CORPUS_HTML;
 }
 
-void hs_corpus_fill(int kind, uint64_t seed, uint64_t offset, uint64_t size, uint8_t *out)
+int hs_corpus_fill(int kind, uint64_t seed, uint64_t offset, uint64_t size, uint8_t *out)
 {
     if (kind < 0 || kind >= HS_CORPUS_KINDS) {
         memset(out, ' ', (size_t)size);
-        return;
+        return 0;
+    }
+    if (!offset) {
+        generate(kind, seed, out, (size_t)size);
+        return 0;
     }
     /* Repeats copy from earlier in the document, so the part before the
-     * slice is generated too. Without memory for it, the slice starts at the
-     * beginning: still a document of the kind, just not the asked-for part. */
-    uint8_t *doc = offset ? malloc((size_t)(offset + size)) : NULL;
-    if (!doc) {
-        generate(kind, seed, out, (size_t)size);
-        return;
-    }
+     * slice is generated too. */
+    uint8_t *doc = malloc((size_t)(offset + size));
+    if (!doc) return -1;
     generate(kind, seed, doc, (size_t)(offset + size));
     memcpy(out, doc + offset, (size_t)size);
     free(doc);
     for (size_t i = 0; i < size && is_text(kind) && (out[i] & 0xC0) == 0x80; i++) out[i] = ' ';
+    return 0;
 }
 
 /* ---- generator ---- */

@@ -30,7 +30,8 @@ const char *hs_corpus_kind_list(void);
 /* Writes bytes [offset, offset + size) of the document of this kind and seed
  * to out, so that consecutive slices are consecutive parts of one document
  * (the way Autobahn cuts its messages from a file). A text slice that starts
- * inside a multi-byte character starts with spaces instead. */
-void hs_corpus_fill(int kind, uint64_t seed, uint64_t offset, uint64_t size, uint8_t *out);
+ * inside a multi-byte character starts with spaces instead. 0, or -1 when the
+ * memory for the document before the slice ran out (out is then not filled). */
+int hs_corpus_fill(int kind, uint64_t seed, uint64_t offset, uint64_t size, uint8_t *out);
 
 #endif
