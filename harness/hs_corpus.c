@@ -10,6 +10,11 @@
 
 static const char *const kind_names[HS_CORPUS_KINDS] = {"json", "bitmap", "prose", "html", "pdf"};
 
+const char *hs_corpus_kind_name(int kind)
+{
+    return kind >= 0 && kind < HS_CORPUS_KINDS ? kind_names[kind] : "?";
+}
+
 int hs_corpus_kind_parse(const char *name)
 {
     for (int k = 0; k < HS_CORPUS_KINDS; k++)

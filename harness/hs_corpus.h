@@ -25,6 +25,8 @@ enum hs_corpus_kind {
 
 /* "json", "bitmap", "prose", "html", "pdf" -> kind; -1 if unknown. */
 int hs_corpus_kind_parse(const char *name);
+/* The name of a kind ("json"), "?" if unknown. */
+const char *hs_corpus_kind_name(int kind);
 /* The names above, joined with ", " (for error messages). */
 const char *hs_corpus_kind_list(void);
 /* Writes bytes [offset, offset + size) of the document of this kind and seed

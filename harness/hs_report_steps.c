@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "harness/hs_corpus.h"
 #include "harness/hs_judge.h"
 #include "reports/rp_escape.h"
 #include "ws/ws_frame.h"
@@ -49,9 +50,11 @@ static void emit(walker *w, int depth, const line *l)
     if (k + n == HS_STEPS_LINE_MAX - 1) memcpy(dst + k + n - 3, "...", 3); /* cut: say so */
 }
 
-/* The first bytes of a payload, without building the rest of it (random
- * payloads have no preview: their bytes mean nothing to a reader). Returns
- * how many were written to out. */
+/* The first bytes of a payload, without building the rest of it (random and
+ * corpus payloads have no preview: their bytes mean nothing to a reader, and
+ * a corpus slice would have to be generated). Returns how many were written
+ * to out; fewer than the payload's size and cap means the preview ends
+ * there. */
 static size_t head_bytes(const hs_payload *p, uint8_t *out, size_t cap)
 {
     size_t n = 0;
@@ -67,14 +70,16 @@ static size_t head_bytes(const hs_payload *p, uint8_t *out, size_t cap)
             n += take;
         }
         return n;
-    case HS_PAY_RANDOM:
-        return 0;
     case HS_PAY_CONCAT:
         for (size_t i = 0; i < p->n_parts && n < cap; i++) {
-            if (p->parts[i].kind == HS_PAY_RANDOM && hs_payload_size(&p->parts[i])) break;
-            n += head_bytes(&p->parts[i], out + n, cap - n);
+            size_t got = head_bytes(&p->parts[i], out + n, cap - n);
+            n += got;
+            if (got < hs_payload_size(&p->parts[i])) break; /* no bytes after a gap */
         }
         return n;
+    case HS_PAY_RANDOM:
+    case HS_PAY_CORPUS:
+        return 0;
     }
     return 0;
 }
@@ -109,6 +114,10 @@ static void add_payload(line *l, const hs_payload *p, size_t preview)
     if (p->kind == HS_PAY_RANDOM)
         add(l, " (%llu random bytes, seed %llu)", (unsigned long long)size,
             (unsigned long long)p->seed);
+    else if (p->kind == HS_PAY_CORPUS)
+        add(l, " (%llu bytes of the %s document, seed %llu, from byte %llu)",
+            (unsigned long long)size, hs_corpus_kind_name(p->corpus), (unsigned long long)p->seed,
+            (unsigned long long)p->offset);
     else
         add(l, " (%llu byte%s)", (unsigned long long)size, size == 1 ? "" : "s");
 }

@@ -7,8 +7,8 @@
  * HS_STEPS_MAX_LINES lines (the last one saying how many were left out),
  * each at most HS_STEPS_LINE_MAX bytes, payloads previewed from their first
  * bytes without building them (a 16 MiB payload costs no more than a short
- * one). Text is made from case-file bytes with hs_escape (controls and
- * invalid UTF-8 as \xNN). */
+ * one). Text is made from case-file bytes in the terminal form of
+ * reports/rp_escape.h (rp_term_char: controls and invalid UTF-8 as \xNN). */
 #ifndef HS_REPORT_STEPS_H
 #define HS_REPORT_STEPS_H
 

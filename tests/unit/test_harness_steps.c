@@ -81,11 +81,22 @@ static void test_big_payloads_previewed(void **state)
               " {\"send\": {\"op\": \"binary\", \"payload\": {\"random\": {\"seed\": 7, \"size\": "
               "16777216}}}},"
               " {\"send\": {\"op\": \"text\", \"payload\": {\"concat\": [\"ab\", {\"repeat\": "
-              "{\"text\": \"cd\", \"count\": 3}}]}}}]");
+              "{\"text\": \"cd\", \"count\": 3}}]}}},"
+              /* the preview stops where bytes it does not show begin */
+              " {\"send\": {\"op\": \"text\", \"payload\": {\"concat\": [\"ab\", {\"corpus\": "
+              "{\"kind\": \"prose\", \"seed\": 3, \"size\": 10, \"offset\": 5}}, \"cd\"]}}},"
+              " {\"send\": {\"op\": \"binary\", \"payload\": {\"concat\": [\"ab\", {\"concat\": "
+              "[\"x\", {\"random\": {\"seed\": 1, \"size\": 10}}]}, \"cd\"]}}},"
+              " {\"send\": {\"op\": \"text\", \"payload\": {\"corpus\": {\"kind\": \"json\", "
+              "\"seed\": 9, \"size\": 100}}}}]");
     assert_string_equal(w->line[0], "send binary fin=1 rsv=0 '********************************...' "
                                     "(16777216 bytes)");
     assert_string_equal(w->line[1], "send binary fin=1 rsv=0 (16777216 random bytes, seed 7)");
     assert_string_equal(w->line[2], "send text fin=1 rsv=0 'abcdcdcd' (8 bytes)");
+    assert_string_equal(w->line[3], "send text fin=1 rsv=0 'ab...' (14 bytes)");
+    assert_string_equal(w->line[4], "send binary fin=1 rsv=0 'abx...' (15 bytes)");
+    assert_string_equal(w->line[5], "send text fin=1 rsv=0 (100 bytes of the json document, "
+                                    "seed 9, from byte 0)");
 }
 
 static void test_repeat_indents(void **state)
