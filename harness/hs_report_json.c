@@ -91,27 +91,15 @@ static cJSON *case_json(const hs_case *c, const hs_result *r, bool expected_fail
         cJSON_AddNullToObject(cl, "server_code");
     cJSON_AddStringToObject(cl, "tcp_closed_by", r->tcp_closed_by ? r->tcp_closed_by : "none");
     /* The script in words (bounded: hs_report_steps.h). */
-    cJSON *st = cJSON_AddArrayToObject(o, "steps");
     hs_step_lines *steps = malloc(sizeof *steps);
+    const char *line[HS_STEPS_MAX_LINES];
+    size_t n_lines = 0;
     if (steps) hs_report_steps(c, steps);
-    for (size_t i = 0; steps && i < steps->n; i++) {
-        char *s = safe(steps->line[i], strlen(steps->line[i]));
-        cJSON_AddItemToArray(st, cJSON_CreateString(s ? s : ""));
-        free(s);
-    }
+    for (; steps && n_lines < steps->n; n_lines++) line[n_lines] = steps->line[n_lines];
+    add_strings(o, "steps", line, n_lines);
     free(steps);
-    cJSON *exp = cJSON_AddArrayToObject(o, "expected");
-    for (size_t i = 0; i < r->n_expected; i++) {
-        char *s = safe(r->expected[i], strlen(r->expected[i]));
-        cJSON_AddItemToArray(exp, cJSON_CreateString(s ? s : ""));
-        free(s);
-    }
-    cJSON *obs = cJSON_AddArrayToObject(o, "observed");
-    for (size_t i = 0; i < r->n_observed; i++) {
-        char *s = safe(r->observed[i], strlen(r->observed[i]));
-        cJSON_AddItemToArray(obs, cJSON_CreateString(s ? s : ""));
-        free(s);
-    }
+    add_strings(o, "expected", (const char *const *)r->expected, r->n_expected);
+    add_strings(o, "observed", (const char *const *)r->observed, r->n_observed);
     cJSON_AddNumberToObject(o, "observed_truncated", (double)r->observed_dropped);
     cJSON *hs = cJSON_AddObjectToObject(o, "handshake");
     add_safe(hs, "request", r->wire.request, r->wire.request_len);
