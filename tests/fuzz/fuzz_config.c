@@ -99,14 +99,18 @@ static void fuzz_merge(const char *text)
 
 static void fuzz_numbers(const char *text, fuzz_in *opt)
 {
-    uint64_t lo = fuzz_byte(opt), hi = (uint64_t)fuzz_u16(opt) << fuzz_byte(opt) % 48;
+    /* one option byte per statement: the order they are read in is fixed */
+    uint64_t lo = fuzz_byte(opt);
+    uint64_t hi = fuzz_u16(opt);
+    hi <<= fuzz_byte(opt) % 48;
+    int unit = fuzz_byte(opt) % 4;
     uint64_t v = 12345;
     if (util_parse_uint(text, lo, hi, &v) == 0) FUZZ_CHECK(v >= lo && v <= hi);
     v = 12345;
     if (util_parse_size(text, lo, hi, &v) == 0) FUZZ_CHECK(v >= lo && v <= hi);
     int64_t units[] = {1, UTIL_NS_PER_US, UTIL_NS_PER_MS, UTIL_NS_PER_S};
     int64_t ns = -7;
-    if (util_parse_duration(text, units[fuzz_byte(opt) % 4], &ns) == 0) FUZZ_CHECK(ns >= 0);
+    if (util_parse_duration(text, units[unit], &ns) == 0) FUZZ_CHECK(ns >= 0);
 }
 
 static void fuzz_autobahn(const char *text)
@@ -126,9 +130,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_in in = {data, size};
     int which = fuzz_byte(&in) % 6;
     fuzz_in opt = {0};
-    if (which == 4) { /* three option bytes for the numbers */
+    if (which == 4) { /* five option bytes: lo, hi (two), hi's shift, the unit */
         opt.p = in.p;
-        opt.n = in.n < 4 ? in.n : 4;
+        opt.n = in.n < 5 ? in.n : 5;
         in.p += opt.n;
         in.n -= opt.n;
     }

@@ -206,7 +206,8 @@ def cases():
 
 def configs():
     # Option byte: 0 load script, 1 threshold, 2 report.json, 3 shard report,
-    # 4 numbers (then 4 option bytes), 5 fuzzingclient.json. The report and
+    # 4 numbers (then 5 option bytes: lo, hi, hi's shift, the unit of a bare
+    # duration), 5 fuzzingclient.json. The report and
     # shard seeds (report-*, shard-*) were cut from real runs against
     # wsprobe serve and are kept as they are; this writes the others.
     scripts = {
@@ -222,7 +223,7 @@ def configs():
         write("fuzz_config", f"threshold-{i}", b"\x01" + t.encode())
     for i, n in enumerate(["64K", "16MiB", "1.5s", "250ms", "100us", "18446744073709551615",
                            "2m", "0"]):
-        write("fuzz_config", f"number-{i}", b"\x04\x00\xff\xff\x20" + n.encode())
+        write("fuzz_config", f"number-{i}", b"\x04\x00\xff\xff\x20" + bytes([i % 4]) + n.encode())
     autobahn = {"outdir": "./reports/servers",
                 "servers": [{"agent": "AutobahnServer", "url": "ws://127.0.0.1:9001",
                              "options": {"version": 18}},
