@@ -5,41 +5,19 @@
 #include <string.h>
 
 typedef struct binding {
-    const char *name; /* "{subprotocol}" */
-    size_t name_len;
+    const char *name;  /* "{subprotocol}" */
     const char *value; /* NULL: only note that the name is used */
-    size_t value_len;
 } binding;
-
-static size_t count_in(const uint8_t *p, size_t n, const binding *b)
-{
-    size_t k = 0;
-    for (size_t i = 0; i + b->name_len <= n; i++)
-        if (!memcmp(p + i, b->name, b->name_len)) k++, i += b->name_len - 1;
-    return k;
-}
 
 /* *p (heap, *n bytes, plus a NUL when text) with every name replaced. */
 static int bind_bytes(uint8_t **p, size_t *n, const binding *b, bool *used)
 {
-    size_t k = *p ? count_in(*p, *n, b) : 0;
-    if (k == 0) return 0;
+    if (!*p || hs_bytes_count(*p, *n, b->name) == 0) return 0;
     *used = true;
     if (!b->value) return 0;
-    size_t len = *n - k * b->name_len + k * b->value_len;
-    uint8_t *out = malloc(len + 1);
+    size_t len;
+    uint8_t *out = hs_bytes_subst(*p, *n, b->name, b->value, &len);
     if (!out) return -1;
-    size_t o = 0;
-    for (size_t i = 0; i < *n;) {
-        if (i + b->name_len <= *n && !memcmp(*p + i, b->name, b->name_len)) {
-            memcpy(out + o, b->value, b->value_len);
-            o += b->value_len;
-            i += b->name_len;
-        } else {
-            out[o++] = (*p)[i++];
-        }
-    }
-    out[o] = 0;
     free(*p);
     *p = out;
     *n = len;
@@ -100,10 +78,7 @@ static int bind_steps(hs_step *st, size_t n, const binding *b, bool *used)
 
 int hs_catalogue_bind_subprotocol(hs_catalogue *cat, const char *value)
 {
-    binding b = {.name = HS_BIND_SUBPROTOCOL,
-                 .name_len = strlen(HS_BIND_SUBPROTOCOL),
-                 .value = value,
-                 .value_len = value ? strlen(value) : 0};
+    binding b = {.name = HS_BIND_SUBPROTOCOL, .value = value};
     for (size_t i = 0; i < cat->n; i++) {
         hs_case *c = &cat->cases[i];
         bool used = false;

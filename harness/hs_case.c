@@ -94,6 +94,39 @@ uint8_t *hs_payload_make(const hs_payload *p, size_t *len)
     return b;
 }
 
+size_t hs_bytes_count(const uint8_t *p, size_t n, const char *name)
+{
+    size_t k = 0, nl = strlen(name);
+    for (size_t i = 0; i + nl <= n;)
+        if (!memcmp(p + i, name, nl))
+            k++, i += nl;
+        else
+            i++;
+    return k;
+}
+
+uint8_t *hs_bytes_subst(const uint8_t *p, size_t n, const char *name, const char *value,
+                        size_t *out_n)
+{
+    size_t nl = strlen(name), vl = strlen(value);
+    size_t k = hs_bytes_count(p, n, name);
+    uint8_t *out = malloc(n - k * nl + k * vl + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        if (i + nl <= n && !memcmp(p + i, name, nl)) {
+            memcpy(out + o, value, vl);
+            o += vl;
+            i += nl;
+        } else {
+            out[o++] = p[i++];
+        }
+    }
+    out[o] = 0;
+    *out_n = o;
+    return out;
+}
+
 void hs_payload_free(hs_payload *p)
 {
     free(p->bytes);

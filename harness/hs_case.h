@@ -47,6 +47,13 @@ uint64_t hs_payload_size(const hs_payload *p);
 int hs_payload_fill(const hs_payload *p, uint8_t *out);
 /* A heap copy of the bytes (NULL when memory runs out). */
 uint8_t *hs_payload_make(const hs_payload *p, size_t *len);
+/* How often `name` occurs in p[0..n), occurrences not overlapping. */
+size_t hs_bytes_count(const uint8_t *p, size_t n, const char *name);
+/* A heap copy of p[0..n) with every `name` replaced by `value` (for {i} and
+ * {subprotocol}), NUL-terminated after its *out_n bytes. NULL when out of
+ * memory. */
+uint8_t *hs_bytes_subst(const uint8_t *p, size_t n, const char *name, const char *value,
+                        size_t *out_n);
 void hs_payload_free(hs_payload *p);
 
 /* ---- frames ---- */

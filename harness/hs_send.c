@@ -77,22 +77,9 @@ static uint8_t *payload_with_i(const hs_payload *p, int64_t iter, size_t *len)
     uint8_t *b = hs_payload_make(p, &n);
     if (!b) return NULL;
     char num[24];
-    size_t k = (size_t)snprintf(num, sizeof num, "%lld", (long long)iter);
-    size_t count = 0;
-    for (size_t i = 0; i + 3 <= n; i++) count += !memcmp(b + i, "{i}", 3);
-    uint8_t *out = malloc(n + count * k + 1);
-    size_t o = 0;
-    for (size_t i = 0; out && i < n;) {
-        if (i + 3 <= n && !memcmp(b + i, "{i}", 3)) {
-            memcpy(out + o, num, k);
-            o += k;
-            i += 3;
-        } else {
-            out[o++] = b[i++];
-        }
-    }
+    snprintf(num, sizeof num, "%lld", (long long)iter);
+    uint8_t *out = hs_bytes_subst(b, n, "{i}", num, len);
     free(b);
-    *len = o;
     return out;
 }
 
