@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli/version.h"
 #include "harness/hs_report_steps.h"
 #include "harness/hs_wire.h"
+#include "util/util_host.h"
 #include "util/util_time.h"
 #include "ws/ws_frame.h"
 
@@ -125,8 +125,8 @@ char *hs_report_json_string(const hs_report_info *info, const hs_case *const *ca
     cJSON_AddStringToObject(tool, "version", WSPROBE_VERSION);
     add_safe(root, "target", info->target, strlen(info->target));
     /* Where the run happened (JUnit's hostname), never a server's words. */
-    char host[256] = "";
-    if (gethostname(host, sizeof host - 1) != 0) snprintf(host, sizeof host, "unknown");
+    char host[256];
+    util_hostname(host, sizeof host);
     add_safe(root, "host", host, strlen(host));
     const char *agent = info->agent;
     for (size_t i = 0; !agent && i < n; i++)

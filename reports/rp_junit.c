@@ -4,9 +4,9 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "reports/rp_escape.h"
+#include "util/util_host.h"
 
 static void x(rp_str *o, const char *s)
 {
@@ -125,8 +125,7 @@ static const char *report_host(const rp_report *r)
 {
     static char here[256];
     if (r->host && r->host[0]) return r->host;
-    if (gethostname(here, sizeof here - 1) != 0) snprintf(here, sizeof here, "localhost");
-    return here;
+    return here[0] ? here : util_hostname(here, sizeof here);
 }
 
 static void suite_open(rp_str *o, const rp_report *r, size_t id, const char *name, tally t)
