@@ -29,8 +29,10 @@ fuzzer_runtime() {
     major=$(clang -dumpversion | cut -d. -f1)
     echo "libclang-rt-$major-dev"
 }
-[ "${1:-build}" = test ] && missing="$missing $(fuzzer_runtime)"
-missing=$(echo $missing)
+if [ "${1:-build}" = test ]; then
+    rt=$(fuzzer_runtime)
+    if [ -n "$rt" ]; then missing="$missing $rt"; fi
+fi
 [ -z "$missing" ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -43,7 +45,9 @@ echo "wsprobe: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
-if [ "${1:-build}" = test ] && [ -n "$(fuzzer_runtime)" ]; then
-    $sudo apt-get install -y -qq --no-install-recommends "$(fuzzer_runtime)" >/dev/null
+# clang may have come in just now
+if [ "${1:-build}" = test ]; then
+    rt=$(fuzzer_runtime)
+    if [ -n "$rt" ]; then $sudo apt-get install -y -qq --no-install-recommends "$rt" >/dev/null; fi
 fi
 
