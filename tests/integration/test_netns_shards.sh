@@ -117,9 +117,12 @@ while time.monotonic() < deadline:
         with socket.create_connection(("10.123.0.1", int(sys.argv[1])), timeout=0.5) as s:
             s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             ok = s.getsockname()[0].startswith("10.123.0.1") and s.recv(12).startswith(b"HTTP/1.1")
-            sys.exit(0 if ok else 1)
+        if ok:
+            sys.exit(0)
     except OSError:
-        time.sleep(0.1)
+        pass
+    # refused, or turned away by the relay while the server starts: again
+    time.sleep(0.1)
 sys.exit(1)
 EOF
 }
