@@ -595,7 +595,8 @@ size_t lg_tmpl_echoes(lg_tmpl *t, const uint8_t *buf, size_t n, size_t len, cons
                       size_t max, size_t *used)
 {
     *used = 0;
-    if (len < LG_STAMP_LEN) return 0;
+    /* Not the template's messages (and its fill is max_len bytes long). */
+    if (len < LG_STAMP_LEN || len > t->max_len) return 0;
     if (t->echo_hdr_for != len) {
         ws_frame_spec spec;
         ws_frame_spec_default(&spec, t->opcode, false);

@@ -150,7 +150,7 @@ size_t lg_tmpl_write_run(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *f
  * payloads of len bytes stamped first, first + 1, ... (same time and
  * connection), at most max: the run check of a read's echoes, stopping at the
  * first frame that is anything else (which the caller parses and judges on
- * its own). *used gets their bytes. */
+ * its own). *used gets their bytes. len <= max_len (a longer one: 0). */
 size_t lg_tmpl_echoes(lg_tmpl *t, const uint8_t *buf, size_t n, size_t len, const lg_stamp *first,
                       size_t max, size_t *used);
 

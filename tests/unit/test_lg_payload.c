@@ -332,6 +332,32 @@ static void test_echoes_stop_at_first_difference(void **state)
     lg_tmpl_free(&t);
 }
 
+/* Echoes of payloads longer than the template's own are not its messages:
+ * the run check takes none of them (and reads nothing past the template's
+ * payload, which ASan would flag), though they are whole, good echoes that a
+ * template of their length takes. */
+static void test_echoes_longer_than_template(void **state)
+{
+    (void)state;
+    enum { MAXN = 64, N = 200, COUNT = 4 };
+    lg_tmpl t, wide;
+    assert_int_equal(lg_tmpl_init(&t, WS_OP_TEXT, MAXN), 0);
+    assert_int_equal(lg_tmpl_init(&wide, WS_OP_TEXT, N), 0);
+    ws_mask_rng rng;
+    ws_mask_rng_seed(&rng, 11);
+    lg_stamp first = {.seq = 3, .t_ns = 500, .conn = 2};
+    static uint8_t frames[COUNT * (N + 8)], echo[COUNT * (N + 4)];
+    size_t fsz = lg_tmpl_frame_size(N), elen = 0, used = 1;
+    assert_int_equal(lg_tmpl_write_run(&wide, frames, N, &first, COUNT, &rng), COUNT * fsz);
+    for (size_t i = 0; i < COUNT; i++) elen += echo_of(echo + elen, frames + i * fsz, fsz);
+    assert_int_equal(lg_tmpl_echoes(&t, echo, elen, N, &first, COUNT, &used), 0);
+    assert_int_equal(used, 0);
+    assert_int_equal(lg_tmpl_echoes(&wide, echo, elen, N, &first, COUNT, &used), COUNT);
+    assert_int_equal(used, elen);
+    lg_tmpl_free(&t);
+    lg_tmpl_free(&wide);
+}
+
 /* lg_track_next_n records what as many lg_track_next calls record, across
  * word and window boundaries. */
 static void test_track_next_n(void **state)
@@ -359,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_consecutive_stamps),
         cmocka_unit_test(test_write_run_and_echoes),
         cmocka_unit_test(test_echoes_stop_at_first_difference),
+        cmocka_unit_test(test_echoes_longer_than_template),
         cmocka_unit_test(test_track_next_n),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
