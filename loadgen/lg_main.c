@@ -43,13 +43,6 @@ static void on_signal(int sig)
     if (g_run) atomic_store(&g_run->stop, 1);
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void sleep_until(int64_t t)
 {
     struct timespec ts = {t / 1000000000, t % 1000000000};
@@ -249,12 +242,12 @@ static void report_loop(reporter *rp)
     rp->t_prev = run->epoch;
     for (int64_t sec = 1;; sec++) {
         int64_t at = run->epoch + sec * 1000000000 + 50000000;
-        while (now_ns() < at && atomic_load(&run->finished) < run->nworkers) {
-            int64_t step = now_ns() + 20000000;
+        while (lg_now_ns() < at && atomic_load(&run->finished) < run->nworkers) {
+            int64_t step = lg_now_ns() + 20000000;
             sleep_until(step < at ? step : at);
         }
         if (atomic_load(&run->finished) >= run->nworkers) break;
-        collect(rp, now_ns());
+        collect(rp, lg_now_ns());
     }
 }
 
@@ -494,7 +487,7 @@ int load_main(int argc, char **argv)
     if (gethostname(res->host, sizeof res->host - 1) < 0)
         snprintf(res->host, sizeof res->host, "?");
 
-    run.epoch = now_ns();
+    run.epoch = lg_now_ns();
     run.end = o->duration_ns ? run.epoch + o->duration_ns : 0;
     run.warm_end = run.epoch + o->warmup_ns;
     for (; started < run.nworkers; started++)
@@ -510,7 +503,7 @@ int load_main(int argc, char **argv)
     atomic_fetch_add(&run.finished, run.nworkers - started); /* threads that never ran */
     report_loop(&rp);
     for (int i = 0; i < started; i++) pthread_join(ws[i].tid, NULL);
-    int64_t t_end = now_ns();
+    int64_t t_end = lg_now_ns();
     collect(&rp, t_end); /* the last, partial second */
     if (rp.progress == 2) fprintf(stderr, "\n");
 
