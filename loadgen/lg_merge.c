@@ -358,29 +358,25 @@ static void add_summary(lg_merge *m, rd *x, const cJSON *s, const char *label)
     }
 }
 
+/* A field that reports written before it existed lack. */
+static bool has(const cJSON *o, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, key) != NULL;
+}
+
 static void add_histograms(lg_merge *m, rd *x, const cJSON *h)
 {
-    static const char *const names[5] = {"latency", "latency_uncorrected", "connect", "tls",
-                                         "upgrade"};
-    lg_hist *dst[5] = {m->r.lat, m->r.lat_unc, m->r.connect, m->r.tls, m->r.upgrade};
-    for (int i = 0; i < 5 && !x->failed; i++) {
+    static const char *const names[6] = {
+        "latency", "latency_uncorrected", "connect", "tls", "upgrade", "send_lag"};
+    lg_hist *dst[6] = {m->r.lat, m->r.lat_unc, m->r.connect, m->r.tls, m->r.upgrade, m->r.send_lag};
+    for (int i = 0; i < 6 && !x->failed; i++) {
+        /* optional: reports written before the send lag was measured have none */
+        if (dst[i] == m->r.send_lag && !has(h, names[i])) continue;
         const cJSON *j = get(x, h, "histograms", names[i], cJSON_Object);
         char why[200];
         if (j && lg_hist_add_json(dst[i], j, why, sizeof why))
             bad(x, "histograms.%s: %s", names[i], why);
     }
-    /* optional: reports written before the send lag was measured have none */
-    const cJSON *lag = cJSON_GetObjectItemCaseSensitive(h, "send_lag");
-    char why[200];
-    if (!x->failed && lag &&
-        (!cJSON_IsObject(lag) || lg_hist_add_json(m->r.send_lag, lag, why, sizeof why)))
-        bad(x, "histograms.send_lag: %s", cJSON_IsObject(lag) ? why : "not an object");
-}
-
-/* A field that reports written before it existed lack. */
-static bool has(const cJSON *o, const char *key)
-{
-    return cJSON_GetObjectItemCaseSensitive(o, key) != NULL;
 }
 
 static uint64_t us_to_ns(double us)

@@ -351,6 +351,21 @@ static void test_bad_input_refused(void **state)
     expect_add_error(j, "histograms.latency");
     cJSON_Delete(j);
 
+    /* A histogram that is not an object; send_lag may be missing (reports
+     * from before it was measured, as report_of's are) but not wrong, and it
+     * is refused in the same words as the others. */
+    static const char *const hists[] = {"latency", "upgrade", "send_lag"};
+    for (size_t i = 0; i < sizeof hists / sizeof hists[0]; i++) {
+        j = report_of(2, 3);
+        cJSON *hs = cJSON_GetObjectItem(j, "histograms");
+        cJSON_DeleteItemFromObject(hs, hists[i]);
+        cJSON_AddItemToObject(hs, hists[i], cJSON_CreateArray());
+        char want[80];
+        snprintf(want, sizeof want, "histograms.%s is of the wrong type", hists[i]);
+        expect_add_error(j, want);
+        cJSON_Delete(j);
+    }
+
     /* A threshold that does not parse, and nothing to merge. */
     lg_merge *m = lg_merge_new();
     char err[600];
