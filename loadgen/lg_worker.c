@@ -357,10 +357,12 @@ static void arm_timer(lg_worker *w, int64_t at)
 static int64_t pace(lg_worker *w, int64_t now, int64_t *armed)
 {
     int64_t due = lg_scenario_schedule(w, now);
+    now = w->now; /* sending took time: the schedule read the clock as it went */
     if (due != INT64_MAX && due > now && due - now <= w->early) {
         while (now < due) now = lg_now_ns();
         w->now = now;
         due = lg_scenario_schedule(w, now);
+        now = w->now;
     }
     if (due != INT64_MAX && due != *armed) {
         arm_timer(w, due - w->early);
