@@ -59,6 +59,9 @@ int lg_worker_init(lg_worker *w, lg_run *run, int id)
     w->tls = lg_hist_new();
     w->upgrade = lg_hist_new();
     bool windowed = o->scenario == LG_SC_ECHO || o->scenario == LG_SC_CHURN;
+    /* Open-loop echo: every connection sends on a schedule and keeps its
+     * messages' intended send times. */
+    bool open_echo = o->scenario == LG_SC_ECHO && o->rate > 0;
     w->echo_runs = lg_scenario_runs(o);
     if (!w->conns || !w->sbuf || !w->rbuf || !w->pbuf || !w->lat || !w->lat_unc || !w->lat_sec ||
         !w->lat_prev || !w->lag || !w->lag_prev || !w->lag_sec || !w->connect || !w->tls ||
@@ -85,15 +88,13 @@ int lg_worker_init(lg_worker *w, lg_run *run, int id)
         ws_mask_rng_seed(&c->rng, (uint64_t)c->id * 0x9E3779B97F4A7C15ull ^ (uint64_t)lg_now_ns());
         if (windowed) {
             c->sent_at = calloc(o->inflight, sizeof *c->sent_at);
-            if (o->scenario == LG_SC_ECHO && o->rate > 0)
-                c->intended = calloc(o->inflight, sizeof *c->intended);
-            if (!c->sent_at || (o->scenario == LG_SC_ECHO && o->rate > 0 && !c->intended)) {
+            if (open_echo) c->intended = calloc(o->inflight, sizeof *c->intended);
+            if (!c->sent_at || (open_echo && !c->intended)) {
                 snprintf(w->err, sizeof w->err, "out of memory for %u connections", w->n);
                 return -1;
             }
         }
-        bool sender = (o->scenario == LG_SC_ECHO && o->rate > 0) ||
-                      (o->scenario == LG_SC_BROADCAST && g < o->senders);
+        bool sender = open_echo || (o->scenario == LG_SC_BROADCAST && g < o->senders);
         if (sender) {
             c->send_idx = w->n_send;
             w->send_slots[w->n_send++] = k;
