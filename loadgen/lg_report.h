@@ -41,8 +41,9 @@ typedef struct lg_result {
     bool interrupted;
     int exit_code;
     lg_hist *lat, *lat_unc, *connect, *tls, *upgrade;
-    /* open loop: how late the generator sent what was due (NULL: not known,
-     * as in a merge of shards; the report then leaves it out) */
+    /* open loop: how late the generator sent what was due. A run and a merge
+     * always have one (empty in closed loop, or when no shard's report had
+     * it); NULL leaves it out of the report. */
     lg_hist *send_lag;
     lg_err_details det;
     uint64_t peak_open, in_flight_at_stop;
