@@ -311,18 +311,18 @@ size_t lg_scenario_echoes(lg_worker *w, lg_conn *c, const uint8_t *buf, size_t l
     if (c->pmd) return 0; /* a compressed echo is not the bytes sent */
     uint32_t K = o->inflight;
     size_t size = o->size_min, fsz = lg_tmpl_echo_size(size), used = 0;
-    uint64_t out = lg_scenario_outstanding(c), frames = len / fsz;
-    while (out && frames) {
+    uint64_t out = lg_scenario_outstanding(c);
+    /* lg_tmpl_echoes takes whole frames only: no count of them here. */
+    while (out && len - used >= fsz) {
         /* The messages that left together (one refill): consecutive numbers
          * and one send time, so one stamp run and one latency value. */
         int64_t at = c->sent_at[ring_slot(c->track.next, K)];
-        uint64_t n = ring_run(c->sent_at, K, c->track.next, frames < out ? frames : out, at);
+        uint64_t n = ring_run(c->sent_at, K, c->track.next, out, at);
         lg_stamp s = {.seq = c->track.next, .t_ns = (uint64_t)(at - w->run->epoch), .conn = c->id};
         size_t bytes, got = lg_tmpl_echoes(&w->tmpl, buf + used, len - used, size, &s, n, &bytes);
         if (got == 0) break;
         used += bytes;
         out -= got;
-        frames -= got;
         lg_track_next_n(&c->track, got);
         w->k.c[LG_C_RECEIVED] += got;
         lg_worker_latency_n(w, now - at, now - at, got);
