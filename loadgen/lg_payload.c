@@ -378,7 +378,7 @@ int lg_tmpl_init(lg_tmpl *t, uint8_t opcode, size_t max_len)
         return -1;
     }
     lg_payload_fill(t->payload, max_len);
-    t->hdr_for = t->echo_hdr_for = SIZE_MAX;
+    t->hdr.len = t->echo_hdr.len = SIZE_MAX;
     lg_stamp_cache_init(&t->stamp);
     if (lg_tmpl_rekey(t) < 0) {
         lg_tmpl_free(t);
@@ -394,15 +394,24 @@ void lg_tmpl_free(lg_tmpl *t)
     t->payload = t->masked = NULL;
 }
 
-/* The header of a frame of len payload bytes, cached for the last length
- * (the mask key is left to the caller). */
-static inline __attribute__((always_inline)) void tmpl_header(lg_tmpl *t, size_t len)
+/* h, brought up to date for a frame of len payload bytes (a masked one's key
+ * left zero: each frame puts its own there). */
+static inline __attribute__((always_inline)) const lg_hdr_cache *
+hdr_cached(lg_hdr_cache *h, uint8_t opcode, bool masked, size_t len)
 {
-    if (t->hdr_for == len) return;
-    ws_frame_spec spec;
-    ws_frame_spec_default(&spec, t->opcode, true);
-    t->hdr_len = (uint8_t)ws_frame_write_header(t->hdr, &spec, len);
-    t->hdr_for = len;
+    if (h->len != len) {
+        ws_frame_spec spec;
+        ws_frame_spec_default(&spec, opcode, masked);
+        h->n = (uint8_t)ws_frame_write_header(h->b, &spec, len);
+        h->len = len;
+    }
+    return h;
+}
+
+/* The client frames' header. */
+static inline __attribute__((always_inline)) const lg_hdr_cache *tmpl_header(lg_tmpl *t, size_t len)
+{
+    return hdr_cached(&t->hdr, t->opcode, true, len);
 }
 
 int lg_tmpl_rekey(lg_tmpl *t)
@@ -417,12 +426,12 @@ int lg_tmpl_rekey(lg_tmpl *t)
     }
     memcpy(t->keys, keys, sizeof keys);
     size_t fsz = lg_tmpl_frame_size(t->max_len);
-    tmpl_header(t, t->max_len);
+    const lg_hdr_cache *h = tmpl_header(t, t->max_len);
     for (int i = 0; t->masked && i < LG_KEYS; i++) {
         uint8_t *f = t->masked + (size_t)i * fsz;
-        memcpy(f, t->hdr, t->hdr_len);
-        memcpy(f + t->hdr_len - 4, &t->keys[i], 4);
-        ws_mask_copy(f + t->hdr_len, t->payload, t->max_len, f + t->hdr_len - 4);
+        memcpy(f, h->b, h->n);
+        memcpy(f + h->n - 4, &t->keys[i], 4);
+        ws_mask_copy(f + h->n, t->payload, t->max_len, f + h->n - 4);
     }
     return 0;
 }
@@ -446,12 +455,12 @@ static inline __attribute__((always_inline)) void copy_fill(uint8_t *d, const ui
 static inline __attribute__((always_inline)) uint8_t *frame_unstamped(lg_tmpl *t, uint8_t *out,
                                                                       size_t len, unsigned i)
 {
-    tmpl_header(t, len);
+    const lg_hdr_cache *h = tmpl_header(t, len);
     /* A fixed-size copy (the payload overwrites what is past the header): out
      * has room, the frame being at least 2 + 4 + LG_STAMP_LEN bytes long. */
-    memcpy(out, t->hdr, sizeof t->hdr);
-    memcpy(out + t->hdr_len - 4, &t->keys[i], 4);
-    uint8_t *p = out + t->hdr_len;
+    memcpy(out, h->b, sizeof h->b);
+    memcpy(out + h->n - 4, &t->keys[i], 4);
+    uint8_t *p = out + h->n;
     if (t->masked) {
         size_t fsz = lg_tmpl_frame_size(t->max_len);
         const uint8_t *m = t->masked + i * fsz + (fsz - t->max_len); /* past its header */
@@ -468,13 +477,13 @@ size_t lg_tmpl_write(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *s, ws
 {
     unsigned i = (unsigned)(ws_mask_rng_next(rng) % LG_KEYS);
     if (len < LG_STAMP_LEN) { /* too short for a stamp: the fill's start */
-        tmpl_header(t, len);
-        memcpy(out, t->hdr, t->hdr_len);
-        memcpy(out + t->hdr_len - 4, &t->keys[i], 4);
-        uint8_t *p = out + t->hdr_len;
+        const lg_hdr_cache *h = tmpl_header(t, len);
+        memcpy(out, h->b, h->n);
+        memcpy(out + h->n - 4, &t->keys[i], 4);
+        uint8_t *p = out + h->n;
         memcpy(p, t->payload, len);
         ws_mask_apply(p, len, (const uint8_t *)&t->keys[i], 0);
-        return t->hdr_len + len;
+        return h->n + len;
     }
     uint8_t *p = frame_unstamped(t, out, len, i);
     stamp_words w;
@@ -597,21 +606,16 @@ size_t lg_tmpl_echoes(lg_tmpl *t, const uint8_t *buf, size_t n, size_t len, cons
     *used = 0;
     /* Not the template's messages (and its fill is max_len bytes long). */
     if (len < LG_STAMP_LEN || len > t->max_len) return 0;
-    if (t->echo_hdr_for != len) {
-        ws_frame_spec spec;
-        ws_frame_spec_default(&spec, t->opcode, false);
-        t->echo_hdr_len = (uint8_t)ws_frame_write_header(t->echo_hdr, &spec, len);
-        t->echo_hdr_for = len;
-    }
-    size_t hl = t->echo_hdr_len, fsz = hl + len;
+    const lg_hdr_cache *h = hdr_cached(&t->echo_hdr, t->opcode, false, len);
+    size_t hl = h->n, fsz = hl + len;
     /* At most max whole frames (divided out only when max do not fit). */
     size_t bytes, count = !__builtin_mul_overflow(max, fsz, &bytes) && bytes <= n ? max : n / fsz;
     count = run_room(first->seq, count);
     if (!count) return 0;
     stamp_cache_update(&t->stamp, first, len);
     stamp_run r = stamp_run_start(&t->stamp, (uint32_t)first->seq);
-    size_t got = hl == 2 ? echo_run(t->payload, buf, count, len, 2, t->echo_hdr, r)
-                         : echo_run(t->payload, buf, count, len, hl, t->echo_hdr, r);
+    size_t got = hl == 2 ? echo_run(t->payload, buf, count, len, 2, h->b, r)
+                         : echo_run(t->payload, buf, count, len, hl, h->b, r);
     *used = got * fsz;
     return got;
 }

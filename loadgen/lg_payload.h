@@ -93,6 +93,13 @@ int lg_payload_echo_check(lg_stamp_cache *k, const uint8_t *p, size_t len, const
  * 64 KiB, cache-sized); longer ones are masked as they are copied. */
 #define LG_PREMASK_MAX 4096
 
+/* A frame header, kept for the payload length it was last written for. */
+typedef struct lg_hdr_cache {
+    size_t len; /* SIZE_MAX: none yet */
+    uint8_t b[14];
+    uint8_t n; /* its size (a masked one's key is its last 4 bytes) */
+} lg_hdr_cache;
+
 /* A prepared client frame: the payload (fill written once) up to max_len,
  * the mask keys with the payload masked by each, and the cached header of the
  * last length used; the echo's (server) header too. */
@@ -104,12 +111,8 @@ typedef struct lg_tmpl {
     /* Per key i, the whole frame of max_len payload bytes masked with it, at
      * i * lg_tmpl_frame_size(max_len) (NULL: payloads too long to keep). */
     uint8_t *masked;
-    size_t hdr_for; /* payload length the cached header is for */
-    uint8_t hdr[14];
-    uint8_t hdr_len;     /* mask key sits in the last 4 bytes */
-    size_t echo_hdr_for; /* the same for the echo's header (unmasked) */
-    uint8_t echo_hdr[14];
-    uint8_t echo_hdr_len;
+    lg_hdr_cache hdr;      /* the frames' (masked, the key left zero) */
+    lg_hdr_cache echo_hdr; /* the echo's (unmasked) */
     /* Of the last stamp written or checked: one for both, as a read's
      * echoes and the refill after it are the same connection's. */
     lg_stamp_cache stamp;
@@ -128,10 +131,10 @@ static inline size_t lg_tmpl_frame_size(size_t len)
     return len + (len < 126 ? 6 : len < 65536 ? 8 : 14);
 }
 /* Bytes the echo of a payload of len bytes takes (the server's unmasked
- * frame). */
+ * frame: the same header but for the mask key). */
 static inline size_t lg_tmpl_echo_size(size_t len)
 {
-    return len + (len < 126 ? 2 : len < 65536 ? 4 : 10);
+    return lg_tmpl_frame_size(len) - 4;
 }
 /* Writes a masked frame of len (<= max_len) payload bytes stamped with s into
  * out (at least lg_tmpl_frame_size(len) bytes), and the unmasked stamp into

@@ -236,7 +236,9 @@ static void test_write_run_and_echoes(void **state)
                     bool known = false;
                     for (int j = 0; j < LG_KEYS; j++) known |= memcmp(key, &t.keys[j], 4) == 0;
                     assert_true(known);
-                    eoff += echo_of(echoes + eoff, frames + off, fsz);
+                    size_t esz = echo_of(echoes + eoff, frames + off, fsz);
+                    assert_int_equal(esz, lg_tmpl_echo_size(N));
+                    eoff += esz;
                     uint8_t *pl = frames + off + fsz - N;
                     ws_mask_apply(pl, N, key, 0);
                     lg_stamp s = first, got;
