@@ -24,6 +24,7 @@
 #include "loadgen/lg_threshold.h"
 #include "loadgen/lg_worker.h"
 #include "reports/rp_write.h"
+#include "util/util_host.h"
 #include "util/util_time.h"
 
 /* A per-second median send lag this large, and twice what it was early in
@@ -484,8 +485,7 @@ int load_main(int argc, char **argv)
     int64_t wall = wall_ns();
     util_time_iso8601(wall / 1000000, false, res->started_at, sizeof res->started_at);
     res->started_unix_s = (double)wall / 1e9;
-    if (gethostname(res->host, sizeof res->host - 1) < 0)
-        snprintf(res->host, sizeof res->host, "?");
+    util_hostname(res->host, sizeof res->host);
 
     run.epoch = lg_now_ns();
     run.end = o->duration_ns ? run.epoch + o->duration_ns : 0;
