@@ -2,8 +2,6 @@
 wait for their port, stop them by PID, and count results.
 
 Every test here talks only to 127.0.0.0/8 or [::1]; every wait is bounded."""
-import base64
-import hashlib
 import os
 import signal
 import socket
@@ -12,6 +10,8 @@ import sys
 import tempfile
 import threading
 import time
+
+from serve_wire import accept_for  # serve_wire.py sits beside this file, on sys.path like it
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 WSPROBE = os.path.join(ROOT, os.environ.get("WSPROBE_BIN", "build/san/wsprobe"))
@@ -195,10 +195,8 @@ def upgrade(c, extra=""):
     for line in head.decode("latin-1").split("\r\n"):
         if line.lower().startswith("sec-websocket-key:"):
             key = line.split(":", 1)[1].strip()
-    acc = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode())
-                           .digest()).decode()
     c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               f"Sec-WebSocket-Accept: {acc}\r\n{extra}\r\n").encode("latin-1"))
+               f"Sec-WebSocket-Accept: {accept_for(key)}\r\n{extra}\r\n").encode("latin-1"))
     return head, rest
 
 
