@@ -104,8 +104,7 @@ class Conn:
                   b"Connection: Upgrade\r\nSec-WebSocket-Key: " + key +
                   b"\r\nSec-WebSocket-Version: 13\r\n" + extra + b"\r\n")
         status, headers = self.read_head(timeout)
-        want = base64.b64encode(hashlib.sha1(key + GUID).digest()).decode()
-        if status != 101 or headers.get("sec-websocket-accept") != want:
+        if status != 101 or headers.get("sec-websocket-accept") != accept_for(key.decode()):
             raise RuntimeError(f"upgrade refused: {status} {headers}")
         return headers
 
