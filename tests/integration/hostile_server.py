@@ -22,7 +22,8 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from serve_wire import accept_for, frame  # noqa: E402
+from harness_util import read_head, upgrade  # noqa: E402
+from serve_wire import frame  # noqa: E402
 
 # Each payload fits in the 32-byte previews the harness keeps, so a report
 # that failed to escape one would run it whole.
@@ -46,16 +47,6 @@ def read_exact(c, n):
     return b
 
 
-def read_request(c):
-    req = b""
-    while b"\r\n\r\n" not in req and len(req) < 65536:
-        d = c.recv(4096)
-        if not d:
-            return None
-        req += d
-    return req
-
-
 def read_frame(c):
     """(fin, opcode, unmasked payload) of the next client frame."""
     b0, b1 = read_exact(c, 2)
@@ -73,20 +64,13 @@ def read_frame(c):
 def serve_load(c, k):
     """--load: refuse every other connection, echo then close the rest."""
     c.settimeout(10)
-    req = read_request(c)
-    if req is None:
-        return
     if k % 2:
+        read_head(c)
         body = f"<html><body>{SCRIPT}{IMG}{SVG}</body></html>".encode()
         c.sendall(f"HTTP/1.1 403 {SCRIPT}\r\nServer: {SERVER}\r\nContent-Type: text/html\r\n"
                   f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
         return
-    key = ""
-    for line in req.decode("latin-1").split("\r\n"):
-        if line.lower().startswith("sec-websocket-key:"):
-            key = line.split(":", 1)[1].strip()
-    c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               f"Sec-WebSocket-Accept: {accept_for(key)}\r\nServer: {SERVER}\r\n\r\n").encode())
+    upgrade(c, f"Server: {SERVER}\r\n")
     echoed = 0
     while True:
         fin, op, data = read_frame(c)
@@ -105,16 +89,7 @@ def serve_load(c, k):
 
 def serve(c, k):
     c.settimeout(10)
-    req = read_request(c)
-    if req is None:
-        return
-    key = ""
-    for line in req.decode("latin-1").split("\r\n"):
-        if line.lower().startswith("sec-websocket-key:"):
-            key = line.split(":", 1)[1].strip()
-    acc = accept_for(key)
-    c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               f"Sec-WebSocket-Accept: {acc}\r\nServer: {SERVER}\r\nX-Note: {IMG}\r\n\r\n").encode())
+    upgrade(c, f"Server: {SERVER}\r\nX-Note: {IMG}\r\n")
     while True:
         fin, op, data = read_frame(c)
         if op == 8:
