@@ -39,6 +39,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness_util import ROOT, WSPROBE, RawServer, Results, upgrade  # noqa: E402
+from serve_wire import frame  # noqa: E402
 
 ENV = dict(os.environ, NO_COLOR="1")
 BASE = "/base"
@@ -91,17 +92,6 @@ def arrival(chunks, offset):
 
 def mask(key, data):
     return bytes(b ^ key[i % 4] for i, b in enumerate(data))
-
-
-def unmasked(op_byte, payload, fin=True):
-    """A frame without a mask, minimal length encoding."""
-    n = len(payload)
-    b0 = bytes([op_byte | (0x80 if fin else 0)])
-    if n < 126:
-        return b0 + bytes([n]) + payload
-    if n < 65536:
-        return b0 + bytes([126]) + struct.pack("!H", n) + payload
-    return b0 + bytes([127]) + struct.pack("!Q", n) + payload
 
 
 def closing_frame_follows(stream, n):
@@ -207,10 +197,12 @@ def expected_96_3():
 
 def expected_96_4_fixed():
     """The frames before the three random ones."""
-    return (unmasked(1, b"Hello") + unmasked(1, "é".encode()) +
-            unmasked(2, bytes.fromhex("cebae1")) + unmasked(2, b"*" * 300) +
-            unmasked(2, b"\0\0\0") + unmasked(1, b"ababab") +
-            unmasked(2, bytes.fromhex("cebbeda080")) + unmasked(1, b"abcc"))
+    def plain(op, payload):
+        return frame(op, payload, mask=False)
+    return (plain(1, b"Hello") + plain(1, "é".encode()) +
+            plain(2, bytes.fromhex("cebae1")) + plain(2, b"*" * 300) +
+            plain(2, b"\0\0\0") + plain(1, b"ababab") +
+            plain(2, bytes.fromhex("cebbeda080")) + plain(1, b"abcc"))
 
 
 def main():
