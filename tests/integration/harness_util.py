@@ -2,6 +2,7 @@
 wait for their port, stop them by PID, and count results.
 
 Every test here talks only to 127.0.0.0/8 or [::1]; every wait is bounded."""
+import json
 import os
 import signal
 import socket
@@ -198,6 +199,19 @@ def upgrade(c, extra=""):
     c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                f"Sec-WebSocket-Accept: {accept_for(key)}\r\n{extra}\r\n").encode("latin-1"))
     return head, rest
+
+
+def user_cases(tmp, name, section, cases, title=None, ensure_ascii=True):
+    """A --cases-dir, tmp/name, holding `cases` as section `section` in
+    <section>.json, titled `title` (the directory's name when None); another
+    call with the same name adds a section (never replaces one). Non-ASCII
+    text is written as \\u escapes unless ensure_ascii is False (then UTF-8)."""
+    d = os.path.join(tmp, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"{section}.json"), "x", encoding="utf-8") as f:
+        json.dump({"section": section, "title": name if title is None else title, "cases": cases},
+                  f, ensure_ascii=ensure_ascii)
+    return d
 
 
 class Results:

@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness_util import (PEERS, ROOT, WSPROBE, Proc, RawServer, Results, free_port,  # noqa: E402
-                          serve, upgrade)
+                          serve, upgrade, user_cases)
 
 ENV = dict(os.environ, NO_COLOR="1")
 
@@ -175,16 +175,13 @@ def interrupt_tests(r, tmp):
     about 1 s, no new case starts, the partial report is written, exit 130; a
     second signal leaves at once."""
     import signal
-    cdir = os.path.join(tmp, "slowcases")
-    os.mkdir(cdir)
     cases = [{"id": "93.1", "title": "answered", "rfc": "6455 §5.6", "steps": [
         {"send": {"op": "text", "payload": "fast"}}, {"expect": {"echo": True}}]}]
     for i in range(2, 12):
         cases.append({"id": f"93.{i}", "title": "never answered", "rfc": "6455 §5.6",
                       "timeout": 60, "steps": [
                           {"send": {"op": "text", "payload": "slow"}}, {"expect": {"echo": True}}]})
-    with open(os.path.join(cdir, "93.json"), "w") as f:
-        json.dump({"section": "93", "title": "slow", "cases": cases}, f)
+    cdir = user_cases(tmp, "slowcases", "93", cases, title="slow")
 
     def start(sig_plan, rep):
         srv = RawServer(echo_unless_slow)
@@ -239,14 +236,6 @@ def interrupt_tests(r, tmp):
             (code, after, err[-300:]))
 
 
-def user_dir(tmp, name, section, cases):
-    d = os.path.join(tmp, name)
-    os.mkdir(d)
-    with open(os.path.join(d, f"{section}.json"), "w") as f:
-        json.dump({"section": section, "title": name, "cases": cases}, f)
-    return d
-
-
 def header_origin_tests(r, tmp, surl):
     """--header and --origin reach the request of every case (report.json's
     handshake.request), and a case's own header settings override them as
@@ -258,7 +247,7 @@ def header_origin_tests(r, tmp, surl):
     def c(i, hs=None):
         return {"id": f"89.{i}", "title": f"headers {i}", "rfc": "6455 §4.1",
                 "steps": ([{"handshake": hs}] if hs is not None else []) + echo}
-    udir = user_dir(tmp, "hdrcases", "89", [
+    udir = user_cases(tmp, "hdrcases", "89", [
         c(1), c(2, {"set": {"origin": "http://case.example", "X-EXTRA": "case"}}),
         c(3, {"omit": ["Origin", "x-extra"]}), c(4, {"add": [["X-Extra", "added"]]}),
         c(5, {"path": "{path}?p=1"}),
@@ -339,7 +328,7 @@ def timeout_tests(r, tmp):
         if t is not None:
             case["timeout"] = t
         return case
-    udir = user_dir(tmp, "silentcases", "88", [c(1), c(2, 1), c(3, 1), c(4, 3), c(5)])
+    udir = user_cases(tmp, "silentcases", "88", [c(1), c(2, 1), c(3, 1), c(4, 3), c(5)])
     runs = [((), {"88.2": 1.0, "88.5": 5.0}),
             (("--timeout", "1"), {"88.1": 1.0, "88.4": 3.0}),
             (("--timeout", "2500ms"), {"88.3": 2.5})]
@@ -614,12 +603,9 @@ def main():
     r.check("without shutdown the same server never closes TCP (closing FAILED)",
             c["verdict"] == "OK" and c["close_verdict"] == "FAILED" and
             "did not close TCP" in c["close_reason"], (c["verdict"], c["close_reason"]))
-    bad = os.path.join(tmp, "shutbad")
-    os.mkdir(bad)
-    with open(os.path.join(bad, "92.json"), "w") as f:
-        json.dump({"section": "92", "title": "t", "cases": [
-            {"id": "92.1", "title": "t", "rfc": "r", "steps": [
-                {"shutdown": "write"}, {"send": {"op": "text", "payload": "x"}}]}]}, f)
+    bad = user_cases(tmp, "shutbad", "92", [
+        {"id": "92.1", "title": "t", "rfc": "r", "steps": [
+            {"shutdown": "write"}, {"send": {"op": "text", "payload": "x"}}]}], title="t")
     p = run("cases", "--cases-dir", bad)
     r.check("a send after shutdown is a load error (exit 2)",
             p.returncode == 2 and "after" in p.stderr and "shutdown" in p.stderr, p.stderr)

@@ -12,7 +12,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import ROOT, WSPROBE, Results, free_port, serve  # noqa: E402
+from harness_util import ROOT, WSPROBE, Results, free_port, serve, user_cases  # noqa: E402
 
 ENV = dict(os.environ, NO_COLOR="1")
 
@@ -27,14 +27,6 @@ def check(url, *args, timeout=120):
     except (OSError, ValueError):
         rep = {"cases": []}
     return p, {c["id"]: c for c in rep["cases"]}
-
-
-def user_cases(tmp, name, cases):
-    d = os.path.join(tmp, name)
-    os.mkdir(d)
-    with open(os.path.join(d, "95.json"), "w") as f:
-        json.dump({"section": "95", "title": name, "cases": cases}, f)
-    return d
 
 
 def fresh_inflater_server(port_holder, stop):
@@ -120,7 +112,7 @@ def main():
                 c.get("verdict") == "UNIMPLEMENTED" and "not negotiated" in c.get("reason", ""),
                 (c.get("verdict"), c.get("reason"), p.stderr[-300:]))
         # 1b, 1c: placeholders in `why`; a reply over max_message is an event
-        ud = user_cases(tmp, "bigreply", [
+        ud = user_cases(tmp, "bigreply", "95", [
             {"id": "95.1", "title": "close code and time in why", "rfc": "6455 §7.4",
              "steps": [{"close": 1000}, {"expect": {"one_of": [
                  {"events": {"close": True}, "verdict": "INFORMATIONAL",
@@ -185,7 +177,7 @@ def main():
                 all(w["rsv"] == 4 and w["opcode"] == "cont" for w in sent[1:]),
                 (c.get("verdict"), c.get("reason"), [(w["opcode"], w["rsv"]) for w in sent]))
         # 1g: {i} in repeated payloads
-        ud = user_cases(tmp, "loop", [
+        ud = user_cases(tmp, "loop", "95", [
             {"id": "95.7", "title": "each round differs", "rfc": "6455 §5.6", "steps": [
                 {"repeat": 3, "steps": [{"send": {"op": "text", "payload": "msg {i}"}},
                                         {"expect": {"echo": True}}]},
@@ -201,7 +193,7 @@ def main():
     # when the response leaves it out
     ports, stop = [], []
     fresh_inflater_server(ports, stop)
-    ud = user_cases(tmp, "hints", [
+    ud = user_cases(tmp, "hints", "95", [
         {"id": "95.8", "title": "offered no context takeover, response silent", "rfc": "7692 §7.1.1.2",
          "steps": [
              {"handshake": {"extensions": "permessage-deflate; client_no_context_takeover"}},

@@ -14,7 +14,6 @@ The summary table: a section title is shown whole up to 60 columns (so
 titles included.
 
 Only 127.0.0.1; every run is bounded in time."""
-import json
 import os
 import pty
 import re
@@ -25,7 +24,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import ROOT, WSPROBE, Results, free_port, serve  # noqa: E402
+from harness_util import ROOT, WSPROBE, Results, free_port, serve, user_cases  # noqa: E402
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 GREEN, RED_BOLD = "\x1b[32m", "\x1b[31;1m"
@@ -67,21 +66,16 @@ def on_pty(argv, env, timeout=60):
     return status, out.decode("utf-8", "replace")
 
 
-def user_cases(tmp):
-    d = os.path.join(tmp, "cases")
-    os.mkdir(d)
-    with open(os.path.join(d, "97.json"), "w", encoding="utf-8") as f:
-        json.dump({"section": "97", "title": "colour", "cases": [
-            {"id": "97.1", "title": "echo", "rfc": "6455 §5.6", "steps": [
-                {"send": {"op": "text", "payload": "x"}}, {"expect": {"echo": True}}]},
-            {"id": "97.2", "title": "must fail", "rfc": "6455 §5.6", "steps": [
-                {"send": {"op": "text", "payload": "x"}}, {"expect": {"close": 1002}}]}]}, f)
-    with open(os.path.join(d, "98.json"), "w", encoding="utf-8") as f:
-        json.dump({"section": "98", "title": LONG_TITLE, "cases": [
-            {"id": "98.1", "title": "long section title", "rfc": "6455 §5.6", "steps": [
-                {"send": {"op": "text", "payload": "y"}}, {"expect": {"echo": True}}]}]}, f,
-                  ensure_ascii=False)
-    return d
+def colour_cases(tmp):
+    user_cases(tmp, "cases", "97", [
+        {"id": "97.1", "title": "echo", "rfc": "6455 §5.6", "steps": [
+            {"send": {"op": "text", "payload": "x"}}, {"expect": {"echo": True}}]},
+        {"id": "97.2", "title": "must fail", "rfc": "6455 §5.6", "steps": [
+            {"send": {"op": "text", "payload": "x"}}, {"expect": {"close": 1002}}]}], title="colour")
+    return user_cases(tmp, "cases", "98", [
+        {"id": "98.1", "title": "long section title", "rfc": "6455 §5.6", "steps": [
+            {"send": {"op": "text", "payload": "y"}}, {"expect": {"echo": True}}]}],
+        title=LONG_TITLE, ensure_ascii=False)
 
 
 def summary_rows(text):
@@ -144,7 +138,7 @@ def table_checks(r, url, cdir):
 def main():
     r = Results()
     tmp = tempfile.mkdtemp(prefix="wsprobe-terminal-")
-    cdir = user_cases(tmp)
+    cdir = colour_cases(tmp)
     port = free_port()
     with serve(port):
         url = f"ws://127.0.0.1:{port}/"
