@@ -8,7 +8,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import PEERS, WSPROBE, Proc, free_port  # noqa: E402,F401
+from harness_util import PEERS, PYTHON, WSPROBE, Proc, free_port  # noqa: E402,F401
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def load(url, *args, timeout=60):
@@ -69,3 +71,10 @@ def adds_up(rep):
 
 def badecho(port, *args):
     return Proc([os.path.join(PEERS, "lg_badecho"), str(port), *args], port=port)
+
+
+def load_peer(mode, port, *args, **kw):
+    """load_peer.py (python3-websockets) in MODE on PORT, its options in ARGS;
+    keyword arguments go to Proc (wait=False: do not wait for the port)."""
+    return Proc([PYTHON, os.path.join(HERE, "load_peer.py"), mode, str(port), *args], port=port,
+                **kw)

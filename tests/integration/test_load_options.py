@@ -17,15 +17,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import PEERS, PYTHON, Proc, Results, free_port, serve  # noqa: E402
-from load_util import errors, load, msgs  # noqa: E402
+from harness_util import PEERS, Proc, Results, free_port, serve  # noqa: E402
+from load_util import errors, load, load_peer, msgs  # noqa: E402
 
 R = Results()
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def peer(mode, port, *args):
-    return Proc([PYTHON, os.path.join(HERE, "load_peer.py"), mode, str(port), *args], port=port)
 
 
 def near(x, want, slack):
@@ -89,7 +84,7 @@ def headers():
     port = free_port()
     with tempfile.TemporaryDirectory() as d:
         log = os.path.join(d, "requests.jsonl")
-        with peer("record", port, log, "--subprotocol", "chat.v2"):
+        with load_peer("record", port, log, "--subprotocol", "chat.v2"):
             rc, rep, err = load(f"ws://127.0.0.1:{port}/feed?x=1", "-c", "2", "-d", "1",
                                 "-H", "X-Load-Test: one", "-H", "Authorization: Bearer abc",
                                 "--origin", "http://origin.test", "--subprotocol",
@@ -135,7 +130,7 @@ R.run("idle against badserver --bug no-pong: pings_lost counted, no ping RTT", n
 
 def subscribe():
     port = free_port()
-    with peer("pubsub", port, "sub:prices"):
+    with load_peer("pubsub", port, "sub:prices"):
         rc1, sub, err1 = load(f"ws://127.0.0.1:{port}/", "-s", "broadcast", "-c", "5",
                               "--senders", "1", "-r", "50", "-d", "2", "--subscribe",
                               "sub:prices")

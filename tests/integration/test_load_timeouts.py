@@ -22,11 +22,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import PYTHON, WSPROBE, Proc, Results, free_port, serve  # noqa: E402
-from load_util import badecho, errors, load  # noqa: E402
+from harness_util import WSPROBE, Results, free_port, serve  # noqa: E402
+from load_util import badecho, errors, load, load_peer  # noqa: E402
 
 R = Results()
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def write_timeout():
@@ -54,8 +53,7 @@ def connect_timeout():
     port = free_port()
     with tempfile.TemporaryDirectory() as d:
         ready = os.path.join(d, "ready")
-        peer = Proc([PYTHON, os.path.join(HERE, "load_peer.py"), "backlog", str(port), ready],
-                    wait=False)
+        peer = load_peer("backlog", port, ready, wait=False)
         try:
             for _ in range(100):
                 if os.path.exists(ready) and os.path.getsize(ready):
