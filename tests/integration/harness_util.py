@@ -4,6 +4,8 @@ wait for their port, stop them by PID, and count results.
 Every test here talks only to 127.0.0.0/8 or [::1]; every wait is bounded."""
 import json
 import os
+import pty
+import select
 import signal
 import socket
 import subprocess
@@ -113,6 +115,48 @@ class Proc:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def on_pty(argv, env=None, timeout=60, stdout_on_pty=True):
+    """Runs argv with stderr on a new pseudo-terminal, and stdout too unless
+    stdout_on_pty is False (then a pipe); stdin is /dev/null. Reads with
+    select until the child has closed both or `timeout` s have passed, so a
+    child that hangs cannot hang the test; one still running 10 s later is
+    killed. Returns (status, what the terminal got as text, the piped stdout
+    as bytes, b"" when stdout was the terminal)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen(argv, stdout=slave if stdout_on_pty else subprocess.PIPE, stderr=slave,
+                         stdin=subprocess.DEVNULL, env=env, cwd=ROOT)
+    os.close(slave)
+    got = {master: b""}
+    if p.stdout is not None:
+        got[p.stdout.fileno()] = b""
+    reading = set(got)
+    end = time.monotonic() + timeout
+    while reading and time.monotonic() < end:
+        ready, _, _ = select.select(list(reading), [], [], 0.2)
+        for fd in ready:
+            try:
+                d = os.read(fd, 65536)
+            except OSError:  # EIO on the pty: every writer has closed the slave side
+                d = b""
+            if d:
+                got[fd] += d
+            else:
+                reading.discard(fd)
+        if not ready and p.poll() is not None:
+            break
+    os.close(master)
+    try:
+        status = p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        status = p.wait()
+    out = b""
+    if p.stdout is not None:
+        out = got[p.stdout.fileno()]
+        p.stdout.close()
+    return status, got[master].decode("utf-8", "replace"), out
 
 
 def serve(port, *args, log=None):

@@ -15,16 +15,13 @@ titles included.
 
 Only 127.0.0.1; every run is bounded in time."""
 import os
-import pty
 import re
-import select
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import ROOT, WSPROBE, Results, free_port, serve, user_cases  # noqa: E402
+from harness_util import ROOT, WSPROBE, Results, free_port, on_pty, serve, user_cases  # noqa: E402
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 GREEN, RED_BOLD = "\x1b[32m", "\x1b[31;1m"
@@ -35,35 +32,6 @@ def env_without_no_color(**extra):
     e = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     e.update(extra)
     return e
-
-
-def on_pty(argv, env, timeout=60):
-    """Runs argv with stdout and stderr on a new pty; returns (status, text)."""
-    master, slave = pty.openpty()
-    p = subprocess.Popen(argv, stdout=slave, stderr=slave, stdin=subprocess.DEVNULL, env=env,
-                         cwd=ROOT)
-    os.close(slave)
-    out = b""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        ready, _, _ = select.select([master], [], [], 0.2)
-        if ready:
-            try:
-                d = os.read(master, 65536)
-            except OSError:  # EIO: every writer has closed the slave side
-                break
-            if not d:
-                break
-            out += d
-        elif p.poll() is not None:
-            break
-    os.close(master)
-    try:
-        status = p.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        status = p.wait()
-    return status, out.decode("utf-8", "replace")
 
 
 def colour_cases(tmp):
@@ -92,7 +60,7 @@ def summary_rows(text):
 
 def colour_checks(r, url, cdir):
     argv = [WSPROBE, "check", url, "--cases-dir", cdir, "--cases", "97,12.1.1", "-j", "2"]
-    status, text = on_pty(argv, env_without_no_color())
+    status, text, _ = on_pty(argv, env_without_no_color())
     r.check("pty: exit 1 (97.2 fails)", status == 1, (status, text[-400:]))
     r.check("pty without NO_COLOR: FAILED in bold red, ok counts in green, reset after",
             RED_BOLD + "FAILED" in text and GREEN in text and "\x1b[0m" in text,
@@ -103,10 +71,10 @@ def colour_checks(r, url, cdir):
     r.check("pty: the summary line counts the failure in red",
             RED_BOLD + "3 cases," in text, repr(text[-300:]))
 
-    status, text = on_pty(argv, env_without_no_color(NO_COLOR="1"))
+    status, text, _ = on_pty(argv, env_without_no_color(NO_COLOR="1"))
     r.check("pty with NO_COLOR=1: no SGR escape at all, same verdicts",
             status == 1 and not SGR.search(text) and "FAILED" in text, repr(text[-800:]))
-    status, text = on_pty(argv, env_without_no_color(NO_COLOR=""))
+    status, text, _ = on_pty(argv, env_without_no_color(NO_COLOR=""))
     r.check("pty with an empty NO_COLOR: still coloured (no-color.org)",
             status == 1 and RED_BOLD + "FAILED" in text, repr(text[-400:]))
 

@@ -10,15 +10,13 @@
   rows with their sample counts, errors, the generator line."""
 import json
 import os
-import pty
 import re
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import WSPROBE, Results, free_port, serve  # noqa: E402
+from harness_util import WSPROBE, Results, free_port, on_pty, serve  # noqa: E402
 
 R = Results()
 PLAIN = re.compile(r"^\[ +(\d+)s\] open (\d+)  sent (\d+)/s  recv (\d+)/s  p50 [0-9.]+ [mu]?s"
@@ -110,31 +108,15 @@ with serve(port):
     R.run("-q, --quiet and --no-progress: no progress lines, the summary still printed", quiet)
 
     def terminal():
-        master, slave = pty.openpty()
-        p = subprocess.Popen([WSPROBE, "load", "-c", "2", "-d", "2.5", url],
-                             stdout=subprocess.PIPE, stderr=slave)
-        os.close(slave)
-        got = b""
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            got += chunk
-        os.close(master)
-        out, _ = p.communicate(timeout=30)
-        text = got.decode(errors="replace")
+        rc, text, out = on_pty([WSPROBE, "load", "-c", "2", "-d", "2.5", url], timeout=30,
+                               stdout_on_pty=False)
         rewrites = text.count("\r\033[K[")
         lines = [x for x in text.split("\r\033[K") if x.startswith("[")]
-        ok = (p.returncode == 0 and rewrites >= 3 and all(PLAIN.match(x.rstrip("\r\n"))
-                                                          for x in lines)
+        ok = (rc == 0 and rewrites >= 3 and all(PLAIN.match(x.rstrip("\r\n")) for x in lines)
               # No newline between updates; one after the last, before the summary.
               and all("\n" not in x for x in lines[:-1]) and lines[-1].endswith("\n")
               and "messages     sent" in out.decode())
-        return ok or (p.returncode, rewrites, text[-400:])
+        return ok or (rc, rewrites, text[-400:])
     R.run("stderr a terminal: one live line rewritten each second, a newline at the end",
           terminal)
 
