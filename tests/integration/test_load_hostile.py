@@ -17,7 +17,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import PEERS, WSPROBE, Proc, Results, free_port  # noqa: E402
+from harness_util import PEERS, SANITIZER_MARKS, WSPROBE, Proc, Results, free_port  # noqa: E402
 
 R = Results()
 BADSERVER = os.path.join(PEERS, "badserver")
@@ -26,7 +26,6 @@ DURATION = 3.0
 # 1 s for closing handshakes (loadgen/README.md), plus scheduling slack.
 LATEST = DURATION + 1.0 + 1.0 + 1.5
 RSS_BOUND_KIB = 100 * 1024
-SANITIZER = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 # mode: (error class, words of its first detail, extra options)
 MODES = {
@@ -106,7 +105,7 @@ def hostile(mode, cls, words, extra):
                  "--reconnect", "--handshake-timeout", "1s", "--message-timeout", "1s", *extra,
                  f"ws://127.0.0.1:{port}/"], timeout=30)
         figures.append((mode, rss, took, cpu))
-        bad = [s for s in SANITIZER if s in err]
+        bad = [s for s in SANITIZER_MARKS if s in err]
         if bad or rc != 0:
             return f"rc={rc} sanitizer={bad} {err[-600:]}"
         try:
