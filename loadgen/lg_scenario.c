@@ -240,8 +240,9 @@ static void lost(lg_worker *w, lg_conn *c, uint64_t n)
 }
 
 /* Counts one received sequence number against a tracker: duplicated,
- * reordered (a gap counted as lost is filled), or new (with any gap before it
- * lost). Returns the lg_track_see result. */
+ * reordered (a gap counted as lost is filled), new (with any gap before it
+ * lost), or early (before a broadcast receiver's first: received, nothing
+ * more). Returns the lg_track_see result. */
 static int seen(lg_worker *w, lg_conn *c, lg_track *tr, uint64_t seq)
 {
     uint64_t gap;
@@ -372,7 +373,13 @@ static void broadcast_message(lg_worker *w, lg_conn *c, const uint8_t *p, size_t
         c->from = calloc(o->senders, sizeof *c->from);
         if (!c->from) return;
     }
-    if (seen(w, c, &c->from[sender], s.seq) == LG_TRACK_DUPLICATE) return;
+    /* A receiver counts a sender's messages from the first it gets: when the
+     * server made it a subscriber (after its handshake, or its --subscribe
+     * message) cannot be seen from here, so what was published before cannot
+     * be told from what was lost. */
+    lg_track *tr = &c->from[sender];
+    if (tr->next == 0) lg_track_start_at(tr, s.seq);
+    if (seen(w, c, tr, s.seq) == LG_TRACK_DUPLICATE) return;
     int64_t lat = now - (w->run->epoch + (int64_t)s.t_ns);
     lg_worker_latency(w, lat, lat);
 }

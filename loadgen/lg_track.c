@@ -48,6 +48,7 @@ void lg_track_next_span(lg_track *t, uint64_t n)
 int lg_track_see(lg_track *t, uint64_t seq, uint64_t *gap)
 {
     *gap = 0;
+    if (seq < t->first) return LG_TRACK_EARLY;
     if (seq >= t->next) {
         *gap = seq - t->next;
         t->missing += *gap;
@@ -66,6 +67,12 @@ int lg_track_see(lg_track *t, uint64_t seq, uint64_t *gap)
     if (t->missing == 0) return LG_TRACK_DUPLICATE;
     t->missing--;
     return LG_TRACK_REORDERED;
+}
+
+void lg_track_start_at(lg_track *t, uint64_t seq)
+{
+    advance(t, seq);
+    t->first = seq;
 }
 
 uint64_t lg_track_skip_to(lg_track *t, uint64_t upto)

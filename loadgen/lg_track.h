@@ -15,6 +15,7 @@
 typedef struct lg_track {
     uint64_t next;    /* highest sequence number seen + 1 (0: none yet) */
     uint64_t missing; /* numbers below next not seen: lost so far */
+    uint64_t first;   /* numbers below it are not expected (lg_track_start_at) */
     uint64_t seen[LG_TRACK_WINDOW / 64];
 } lg_track;
 
@@ -22,6 +23,7 @@ enum lg_track_result {
     LG_TRACK_NEW,       /* >= next: in order (after a gap if *gap > 0) */
     LG_TRACK_REORDERED, /* < next and filled a gap */
     LG_TRACK_DUPLICATE, /* seen before */
+    LG_TRACK_EARLY,     /* below the stream's start: neither missing nor a gap filled */
 };
 
 /* Records the number expected next (the common case, inlined). */
@@ -48,6 +50,9 @@ static inline void lg_track_next_n(lg_track *t, uint64_t n)
 }
 /* Records seq; *gap is how many numbers it skipped (only for LG_TRACK_NEW). */
 int lg_track_see(lg_track *t, uint64_t seq, uint64_t *gap);
+/* A stream first seen at seq (nothing seen yet): the numbers below it are not
+ * expected, and one that arrives later is LG_TRACK_EARLY. */
+void lg_track_start_at(lg_track *t, uint64_t seq);
 /* Gives up on every number below upto (a timeout): they count as missing.
  * Returns how many were added to missing. */
 uint64_t lg_track_skip_to(lg_track *t, uint64_t upto);

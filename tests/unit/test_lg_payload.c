@@ -122,6 +122,19 @@ static void test_track_classes(void **state)
     t.next = 2005;
     assert_int_equal(t.missing, 999 + 4);
     assert_int_equal(t.next, 2005);
+    /* A stream joined late starts where it is first seen: nothing missing,
+     * then gaps count as before. */
+    lg_track j = {0};
+    lg_track_start_at(&j, 7);
+    assert_int_equal(lg_track_see(&j, 7, &gap), LG_TRACK_NEW);
+    assert_int_equal(gap, 0);
+    assert_int_equal(j.missing, 0);
+    assert_int_equal(lg_track_see(&j, 9, &gap), LG_TRACK_NEW);
+    assert_int_equal(j.missing, 1);
+    assert_int_equal(lg_track_see(&j, 6, &gap), LG_TRACK_EARLY); /* before the start */
+    assert_int_equal(j.missing, 1);
+    assert_int_equal(lg_track_see(&j, 8, &gap), LG_TRACK_REORDERED);
+    assert_int_equal(j.missing, 0);
 }
 
 /* Builds the echo a server sends of the masked client frame at f (len
