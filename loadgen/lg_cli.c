@@ -67,6 +67,8 @@ void lg_cli_usage(FILE *out)
         "      --message-timeout T  an echo later than this is lost (default 5s)\n"
         "      --write-timeout T    output waiting this long with no byte taken by the server\n"
         "                           fails the connection as write_timeout (default 10s; 0 never)\n"
+        "      --close-timeout T    wait this long for the server's close frame after ours\n"
+        "                           (default 1s; later is close_timeout)\n"
         "      --max-message N      largest message accepted (default 64M); echo, churn and\n"
         "                           idle accept at most max(1M, 2 x the largest --size)\n"
         "                           when that is smaller\n"
@@ -350,6 +352,7 @@ enum {
     O_HANDSHAKE_TIMEOUT,
     O_MESSAGE_TIMEOUT,
     O_WRITE_TIMEOUT,
+    O_CLOSE_TIMEOUT,
     O_MAX_MESSAGE,
     O_REPORT,
     O_JSON,
@@ -393,6 +396,7 @@ static const struct option LONGOPTS[] = {
     {"handshake-timeout", required_argument, 0, O_HANDSHAKE_TIMEOUT},
     {"message-timeout", required_argument, 0, O_MESSAGE_TIMEOUT},
     {"write-timeout", required_argument, 0, O_WRITE_TIMEOUT},
+    {"close-timeout", required_argument, 0, O_CLOSE_TIMEOUT},
     {"max-message", required_argument, 0, O_MAX_MESSAGE},
     {"report", required_argument, 0, O_REPORT},
     {"json", no_argument, 0, O_JSON},
@@ -556,6 +560,9 @@ static int apply(lg_opts *o, int opt, const char *arg, const char *name, char *e
     /* The rest take a duration. */
     if (util_parse_duration(arg, UTIL_NS_PER_S, &ns))
         return fail(err, errlen, "%s: '%s' is not a duration (e.g. 10s, 250ms)", name, arg);
+    bool zero_ok =
+        opt == 'd' || opt == O_WRITE_TIMEOUT || opt == O_WARMUP || opt == O_RECONNECT_DELAY;
+    if (ns == 0 && !zero_ok) return fail(err, errlen, "%s: must be more than 0", name);
     switch (opt) {
     case 'd':
         o->duration_ns = ns;
@@ -580,6 +587,9 @@ static int apply(lg_opts *o, int opt, const char *arg, const char *name, char *e
         break;
     case O_WRITE_TIMEOUT:
         o->write_timeout_ns = ns;
+        break;
+    case O_CLOSE_TIMEOUT:
+        o->close_timeout_ns = ns;
         break;
     default:
         return fail(err, errlen, "unknown option");
@@ -686,12 +696,19 @@ int lg_cli_parse(int argc, char **argv, lg_opts *o, char *err, size_t errlen)
     set_defaults(o);
     optind = 1;
     opterr = 0;
-    int opt, idx;
+    int opt, idx = -1;
     while ((opt = getopt_long(argc, argv, ":s:c:t:d:n:k:r:H:hq", LONGOPTS, &idx)) != -1) {
         if (opt == 'h') return LG_CLI_HELP;
         if (opt == '?') return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
         if (opt == ':') return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-        const char *name = argv[optind - 1];
+        /* Messages name the option as documented, however it was spelled
+         * (argv[optind - 1] is the value when it came as a separate word). */
+        char name[40];
+        if (idx >= 0)
+            snprintf(name, sizeof name, "--%s", LONGOPTS[idx].name);
+        else
+            snprintf(name, sizeof name, "-%c", opt);
+        idx = -1;
         if (apply(o, opt, optarg, name, err, errlen)) return LG_CLI_ERROR;
     }
     if (optind != argc - 1)

@@ -582,6 +582,14 @@ void lg_conn_check_deadline(lg_worker *w, lg_conn *c, int64_t now)
         return;
     }
     if (!c->deadline || now < c->deadline) return;
+    /* The answer may be sitting unread: this thread was off the CPU, or its
+     * events for this turn were not handled yet. A timeout is only honest once
+     * the socket has been read (a NET_AGAIN read costs one syscall). */
+    if (c->state == LG_ST_UPGRADE || c->state == LG_ST_CLOSING) {
+        int st = c->state;
+        lg_conn_event(w, c, EPOLLIN, now);
+        if (c->state != st || !c->deadline || now < c->deadline) return;
+    }
     switch (c->state) {
     case LG_ST_CONNECTING:
         lg_conn_fail(w, c, LG_E_CONNECT_TIMEOUT, "TCP connect timed out", now);

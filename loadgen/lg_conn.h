@@ -93,7 +93,8 @@ void lg_conn_fail(struct lg_worker *w, lg_conn *c, int cls, const char *detail, 
 /* Ends c quietly (run over): closes the socket, frees buffers. */
 void lg_conn_drop(struct lg_worker *w, lg_conn *c);
 /* Checks c's step deadline, and that output waiting for the socket moves
- * (--write-timeout). */
+ * (--write-timeout). An upgrade or close deadline reads the socket once more
+ * before it fails c: an answer already there is taken, not timed out. */
 void lg_conn_check_deadline(struct lg_worker *w, lg_conn *c, int64_t now);
 bool lg_conn_busy(const lg_conn *c); /* connecting, upgrading, open or closing */
 

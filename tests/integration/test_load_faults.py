@@ -159,7 +159,10 @@ with serve(port):
         cases = [(["--size", "10"], "at least 40"), (["-c", "0"], "--connections"),
                  (["--threshold", "p99<<3"], "threshold"), (["--threshold", "nope<3"], "metric"),
                  (["--stages", "10s"], "--stages"), (["--rate", "-5"], "--rate"),
-                 (["-c", "3000000"], "ephemeral ports")]
+                 (["-c", "3000000"], "ephemeral ports"),
+                 (["--close-timeout", "0"], "--close-timeout: must be more than 0"),
+                 (["--ping-interval", "0s"], "--ping-interval: must be more than 0"),
+                 (["--close-timeout", "soon"], "not a duration")]
         for args, word in cases:
             p = subprocess.run([WSPROBE, "load", *args, url], capture_output=True, timeout=20)
             if p.returncode != 2 or word not in p.stderr.decode():

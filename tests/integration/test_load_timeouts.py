@@ -5,6 +5,9 @@ doing the one thing that causes it:
 * write_timeout: a server that stops reading (lg_badecho --deaf) while 32 MiB
   of large messages are queued fails the connection after --write-timeout,
   long before the 64 MiB backlog limit.
+* close_timeout: a server that answers our close frame 3 s late is
+  close_timeout after --close-timeout 400ms; one 600 ms late, with
+  --close-timeout 3s, closes cleanly.
 * connect_timeout: a listener that never accepts, its backlog full (the kernel
   drops further SYNs), with --connect-timeout 500ms.
 * a frozen server (SIGSTOP for 2 s in the middle of the run): echoes in flight
@@ -47,6 +50,32 @@ def write_timeout():
 
 
 R.run("a server that stops reading: write_timeout after --write-timeout 1s", write_timeout)
+
+
+def close_timeout():
+    """lg_badecho --close-delay holds each close reply: past --close-timeout it
+    is close_timeout (and the run ends on time), within it a clean close."""
+    port = free_port()
+    with badecho(port, "--close-delay", "3000"):
+        t0 = time.monotonic()
+        rc, late, err = load(f"ws://127.0.0.1:{port}/", "-c", "2", "-d", "1",
+                             "--close-timeout", "400ms")
+        took = time.monotonic() - t0
+    port = free_port()
+    with badecho(port, "--close-delay", "600"):
+        rc2, slow, err2 = load(f"ws://127.0.0.1:{port}/", "-c", "2", "-d", "1",
+                               "--close-timeout", "3s")
+    if not late or not slow:
+        return f"rc={rc},{rc2} {err[-300:]} {err2[-300:]}"
+    detail = (late["summary"]["errors"]["details"].get("close_timeout") or [""])[0]
+    c = slow["summary"]["connections"]
+    return (errors(late) == {"close_timeout": 2} and "no close frame back" in detail
+            and took < 2.8 and errors(slow) == {} and c["closed"] == 2) or (
+        errors(late), took, errors(slow), c)
+
+
+R.run("a server slow to answer our close: close_timeout past --close-timeout, "
+      "a clean close within it", close_timeout)
 
 
 def connect_timeout():

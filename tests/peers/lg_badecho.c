@@ -3,7 +3,7 @@
  *
  *   lg_badecho PORT [--drop N | --dup N | --reorder N | --corrupt N]
  *                   [--status CODE] [--close CODE --after K] [--stall MS --after K]
- *                   [--deaf K]
+ *                   [--deaf K] [--close-delay MS]
  *
  * Counts data messages over all connections: --drop N does not echo every Nth,
  * --dup N echoes it twice, --reorder N holds it back until after the next one,
@@ -11,7 +11,9 @@
  * that HTTP status; --close sends a close frame with CODE on the Kth message;
  * --stall sleeps MS milliseconds (every connection waits) at the Kth message;
  * --deaf K: the connection that echoes the Kth message never reads again (but
- * keeps its socket open), so what its client sends piles up.
+ * keeps its socket open), so what its client sends piles up; --close-delay MS
+ * answers a client's close frame only after MS milliseconds (the connection
+ * alone waits), so a client's close timeout can be seen firing or not.
  * One thread per connection, blocking I/O: a test fixture, not a server. */
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -32,7 +34,8 @@
 #include "ws/ws_http.h"
 #include "ws/ws_mask.h"
 
-static long g_drop, g_dup, g_reorder, g_corrupt, g_status, g_close, g_stall_ms, g_after, g_deaf;
+static long g_drop, g_dup, g_reorder, g_corrupt, g_status, g_close, g_stall_ms, g_after, g_deaf,
+    g_close_delay_ms;
 static atomic_long g_count;
 static atomic_llong g_stall_until; /* ms on net_now_ms() */
 
@@ -127,6 +130,7 @@ static void *serve_conn(void *arg)
                 continue;
             }
             if (f.opcode == WS_OP_CLOSE) {
+                if (g_close_delay_ms) usleep((useconds_t)g_close_delay_ms * 1000);
                 send_frame(fd, WS_OP_CLOSE, pl, pn >= 2 ? 2 : 0);
                 goto out;
             }
@@ -176,7 +180,7 @@ int main(int argc, char **argv)
     if (argc < 2) {
         fprintf(stderr, "usage: lg_badecho PORT [--drop N|--dup N|--reorder N|--corrupt N]"
                         " [--status CODE] [--close CODE --after K] [--stall MS --after K]"
-                        " [--deaf K]\n");
+                        " [--deaf K] [--close-delay MS]\n");
         return 2;
     }
     for (int i = 2; i + 1 < argc; i += 2) {
@@ -199,6 +203,8 @@ int main(int argc, char **argv)
             g_after = v;
         else if (!strcmp(argv[i], "--deaf"))
             g_deaf = v;
+        else if (!strcmp(argv[i], "--close-delay"))
+            g_close_delay_ms = v;
         else {
             fprintf(stderr, "lg_badecho: unknown option %s\n", argv[i]);
             return 2;
