@@ -59,12 +59,58 @@ static int add_str(lines *ls, const char *name, const char *v)
     return add_line(ls, name, strlen(name), v, strlen(v));
 }
 
+/* Appends p with {host} {path} {key} replaced (the Host header value, the
+ * URL's target, the key sent): raw requests, the `path` field and the case's header values. */
+static int append_subst(ws_buf *b, const uint8_t *p, size_t n, const hs_run_opts *o,
+                        const char *key)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0;) {
+        const char *subst = NULL;
+        size_t skip = 0;
+        if (p[i] == '{') {
+            if (n - i >= 6 && !memcmp(p + i, "{host}", 6))
+                subst = o->url->host_header, skip = 6;
+            else if (n - i >= 6 && !memcmp(p + i, "{path}", 6))
+                subst = o->url->target, skip = 6;
+            else if (n - i >= 5 && !memcmp(p + i, "{key}", 5))
+                subst = key, skip = 5;
+        }
+        if (subst) {
+            rc = ws_buf_append(b, subst, strlen(subst));
+            i += skip;
+        } else {
+            rc = ws_buf_append(b, p + i, 1);
+            i++;
+        }
+    }
+    return rc;
+}
+
+/* A header value the case gives, made and with its placeholders replaced. */
+static uint8_t *case_value(const hs_payload *p, const hs_run_opts *o, const char *key, size_t *len)
+{
+    uint8_t *v = hs_payload_make(p, len);
+    if (!v || !memchr(v, '{', *len)) return v;
+    ws_buf b;
+    ws_buf_init(&b, MAX_REQUEST);
+    int rc = append_subst(&b, v, *len, o, key);
+    free(v);
+    v = rc ? NULL : malloc(b.len + 1);
+    if (v) {
+        memcpy(v, b.data, b.len);
+        *len = b.len;
+    }
+    ws_buf_free(&b);
+    return v;
+}
+
 /* Replaces the first header of that name in place, drops the others, or
  * appends when there is none. The name is written as the case spells it. */
-static int set_header(lines *ls, const hs_header *h)
+static int set_header(lines *ls, const hs_header *h, const hs_run_opts *o, const char *key)
 {
     size_t vlen;
-    uint8_t *v = hs_payload_make(&h->value, &vlen);
+    uint8_t *v = case_value(&h->value, o, key, &vlen);
     if (!v) return -1;
     int rc = 0;
     bool done = false;
@@ -124,34 +170,6 @@ static int default_lines(lines *ls, const hs_run_opts *o, const char *key)
         const char *v = colon + 1;
         while (*v == ' ' || *v == '\t') v++;
         rc |= add_line(ls, o->headers[i], (size_t)(colon - o->headers[i]), v, strlen(v));
-    }
-    return rc;
-}
-
-/* Appends p with {host} {path} {key} replaced (the Host header value, the
- * URL's target, the key sent): raw requests and the `path` field. */
-static int append_subst(ws_buf *b, const uint8_t *p, size_t n, const hs_run_opts *o,
-                        const char *key)
-{
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0;) {
-        const char *subst = NULL;
-        size_t skip = 0;
-        if (p[i] == '{') {
-            if (n - i >= 6 && !memcmp(p + i, "{host}", 6))
-                subst = o->url->host_header, skip = 6;
-            else if (n - i >= 6 && !memcmp(p + i, "{path}", 6))
-                subst = o->url->target, skip = 6;
-            else if (n - i >= 5 && !memcmp(p + i, "{key}", 5))
-                subst = key, skip = 5;
-        }
-        if (subst) {
-            rc = ws_buf_append(b, subst, strlen(subst));
-            i += skip;
-        } else {
-            rc = ws_buf_append(b, p + i, 1);
-            i++;
-        }
     }
     return rc;
 }
@@ -217,9 +235,10 @@ int hs_request_build(const hs_handshake *h, const hs_run_opts *o, hs_request *ou
             hs_header kh = {
                 .name = "Sec-WebSocket-Key",
                 .value = {.kind = HS_PAY_BYTES, .bytes = (uint8_t *)h->key, .len = strlen(h->key)}};
-            rc |= set_header(&ls, &kh);
+            rc |= set_header(&ls, &kh, o, key);
         }
-        for (size_t i = 0; h && i < h->n_set && rc == 0; i++) rc = set_header(&ls, &h->set[i]);
+        for (size_t i = 0; h && i < h->n_set && rc == 0; i++)
+            rc = set_header(&ls, &h->set[i], o, key);
         for (size_t i = 0; h && i < h->n_omit; i++)
             for (size_t k = 0; k < ls.n;)
                 if (!strcasecmp(ls.l[k].name, h->omit[i]))
@@ -228,7 +247,7 @@ int hs_request_build(const hs_handshake *h, const hs_run_opts *o, hs_request *ou
                     k++;
         for (size_t i = 0; h && i < h->n_add && rc == 0; i++) {
             size_t vlen;
-            uint8_t *v = hs_payload_make(&h->add[i].value, &vlen);
+            uint8_t *v = case_value(&h->add[i].value, o, key, &vlen);
             rc = v ? add_line(&ls, h->add[i].name, strlen(h->add[i].name), v, vlen) : -1;
             free(v);
         }

@@ -1,6 +1,7 @@
 /* Unit tests for hs_request_build: the request line and headers a case's
  * handshake step produces, with {host} {path} {key} replaced in the `path`
- * field as in `raw`, and the command-line options (--origin, --subprotocol,
+ * field and in `set`/`add` header values as in `raw`, and the command-line options (--origin,
+ * --subprotocol,
  * --header) applied to field-built requests. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -75,6 +76,27 @@ static void test_path_substitutes_like_raw(void **state)
     assert_memory_equal(r, "GET /{x}{path HTTP/1.1\r\n", 24);
 }
 
+static void test_header_values_substitute(void **state)
+{
+    (void)state;
+    hs_run_opts o = {.url = &url};
+    const char *r = build("{\"handshake\": {\"key\": \"dGhlIHNhbXBsZSBub25jZQ==\", "
+                          "\"set\": {\"Origin\": \"http://{host}\"}, "
+                          "\"add\": [[\"Host\", \"{host}\"], [\"X-Echo\", \"{path} {key} {x}\"]]}}",
+                          &o);
+    assert_non_null(strstr(r, "\r\nOrigin: http://127.0.0.1:9001\r\n"));
+    /* the duplicate Host line carries the same value as the first */
+    assert_non_null(strstr(r, "\r\nHost: 127.0.0.1:9001\r\nUpgrade:"));
+    assert_non_null(strstr(strstr(r, "Upgrade:"), "\r\nHost: 127.0.0.1:9001\r\n"));
+    assert_non_null(strstr(r, "\r\nX-Echo: /chat?room=1 dGhlIHNhbXBsZSBub25jZQ== {x}\r\n"));
+    /* --header values are the user's own bytes: not touched */
+    const char *hdrs[] = {"X-Raw: {host}"};
+    o.headers = hdrs;
+    o.n_headers = 1;
+    r = build("{\"handshake\": {\"method\": \"GET\"}}", &o);
+    assert_non_null(strstr(r, "\r\nX-Raw: {host}\r\n"));
+}
+
 static void test_field_form_gets_options(void **state)
 {
     (void)state;
@@ -97,6 +119,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_path_substitutes_like_raw),
+        cmocka_unit_test(test_header_values_substitute),
         cmocka_unit_test(test_field_form_gets_options),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
