@@ -44,7 +44,7 @@ typedef hs_config_server target;
 typedef struct check_opts {
     hs_patterns cases, exclude, baseline;
     bool quick, verbose, insecure;
-    int jobs;
+    int jobs, wire_logs;
     double timeout_s;
     const char *headers[MAX_LIST];
     size_t n_headers;
@@ -73,6 +73,8 @@ static void check_usage(FILE *out)
         "  --cacert F | --insecure  TLS trust for wss://\n"
         "  --expect-failures F    baseline: case ids/globs allowed to fail, one per line\n"
         "  --report DIR           write DIR/report.json\n"
+        "  --wire-logs W          which cases keep their wire log in the report: all (default),\n"
+        "                         not-ok (verdict or closing verdict not OK), none\n"
         "  --config F             Autobahn fuzzingclient.json (servers, cases, exclude-cases,\n"
         "                         exclude-agent-cases)\n"
         "  --cases-dir DIR        add DIR/*.json to the catalogue (repeatable)\n"
@@ -483,6 +485,7 @@ static int run_target(const check_opts *o, const hs_catalogue *cat, const target
                                .subprotocol = o->subprotocol,
                                .insecure = o->insecure,
                                .expect_failures = o->expect_failures,
+                               .wire_logs = o->wire_logs,
                                .expected_failure = base,
                                .exit_status = status,
                                .interrupted = interrupted,
@@ -536,6 +539,7 @@ enum {
     OPT_INSECURE,
     OPT_EXPECT,
     OPT_REPORT,
+    OPT_WIRE_LOGS,
     OPT_CONFIG,
     OPT_CASES_DIR,
 };
@@ -553,6 +557,7 @@ static const struct option check_long[] = {
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"expect-failures", required_argument, NULL, OPT_EXPECT},
     {"report", required_argument, NULL, OPT_REPORT},
+    {"wire-logs", required_argument, NULL, OPT_WIRE_LOGS},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"cases-dir", required_argument, NULL, OPT_CASES_DIR},
     {"verbose", no_argument, NULL, 'v'},
@@ -620,6 +625,14 @@ static int check_parse(check_opts *o, int argc, char **argv, const char **url)
             break;
         case OPT_REPORT:
             o->report_dir = optarg;
+            break;
+        case OPT_WIRE_LOGS:
+            o->wire_logs = hs_wire_logs_parse(optarg);
+            if (o->wire_logs < 0) {
+                fprintf(stderr, "wsprobe: --wire-logs wants all, not-ok or none, got '%s'\n",
+                        optarg);
+                return -1;
+            }
             break;
         case OPT_CONFIG:
             o->config = optarg;

@@ -70,7 +70,25 @@ static cJSON *wire_json(const hs_wire *w)
     return a;
 }
 
-static cJSON *case_json(const hs_case *c, const hs_result *r, bool expected_failure)
+const char *hs_wire_logs_name(int mode)
+{
+    return mode == HS_WIRE_NOT_OK ? "not-ok" : mode == HS_WIRE_NONE ? "none" : "all";
+}
+
+int hs_wire_logs_parse(const char *s)
+{
+    for (int m = HS_WIRE_ALL; m <= HS_WIRE_NONE; m++)
+        if (!strcmp(s, hs_wire_logs_name(m))) return m;
+    return -1;
+}
+
+static bool keeps_wire(int mode, const hs_result *r)
+{
+    if (mode == HS_WIRE_NOT_OK) return r->verdict != HS_OK || r->close_verdict != HS_OK;
+    return mode != HS_WIRE_NONE;
+}
+
+static cJSON *case_json(const hs_case *c, const hs_result *r, bool expected_failure, int wire_logs)
 {
     cJSON *o = cJSON_CreateObject();
     add_safe(o, "id", c->id, strlen(c->id));
@@ -108,8 +126,14 @@ static cJSON *case_json(const hs_case *c, const hs_result *r, bool expected_fail
     cJSON_AddBoolToObject(hs, "response_truncated", r->wire.response_cut);
     cJSON_AddNumberToObject(hs, "status", r->http_status);
     cJSON_AddBoolToObject(hs, "upgraded", r->upgraded);
-    cJSON_AddItemToObject(o, "wire", wire_json(&r->wire));
-    cJSON_AddNumberToObject(o, "wire_truncated", (double)r->wire.dropped);
+    if (keeps_wire(wire_logs, r)) {
+        cJSON_AddItemToObject(o, "wire", wire_json(&r->wire));
+        cJSON_AddNumberToObject(o, "wire_truncated", (double)r->wire.dropped);
+    } else {
+        cJSON_AddArrayToObject(o, "wire");
+        cJSON_AddNumberToObject(o, "wire_truncated", 0);
+        cJSON_AddBoolToObject(o, "wire_omitted", true);
+    }
     return o;
 }
 
@@ -155,6 +179,7 @@ char *hs_report_json_string(const hs_report_info *info, const hs_case *const *ca
     cJSON_AddBoolToObject(opt, "insecure", info->insecure);
     if (info->expect_failures)
         add_safe(opt, "expect_failures", info->expect_failures, strlen(info->expect_failures));
+    cJSON_AddStringToObject(opt, "wire_logs", hs_wire_logs_name(info->wire_logs));
 
     /* summary: totals, and per section in catalogue order */
     cJSON *sum = cJSON_AddObjectToObject(root, "summary");
@@ -196,7 +221,8 @@ char *hs_report_json_string(const hs_report_info *info, const hs_case *const *ca
     cJSON *cs = cJSON_AddArrayToObject(root, "cases");
     for (size_t i = 0; i < n; i++)
         cJSON_AddItemToArray(cs, case_json(cases[i], &results[i],
-                                           info->expected_failure && info->expected_failure[i]));
+                                           info->expected_failure && info->expected_failure[i],
+                                           info->wire_logs));
     char *s = cJSON_Print(root);
     cJSON_Delete(root);
     return s;

@@ -16,6 +16,14 @@
 
 #define HS_REPORT_SCHEMA_VERSION 1
 
+/* Which cases keep their wire log in the report (--wire-logs): a full
+ * catalogue's logs are most of its size (about 70 of 75 MB against serve
+ * --deflate), nearly all from cases that passed. */
+enum { HS_WIRE_ALL, HS_WIRE_NOT_OK, HS_WIRE_NONE };
+/* "all", "not-ok", "none"; hs_wire_logs_parse gives the enum or -1. */
+const char *hs_wire_logs_name(int mode);
+int hs_wire_logs_parse(const char *s);
+
 typedef struct hs_report_info {
     const char *target;
     const char *agent; /* from the config, or NULL */
@@ -35,6 +43,7 @@ typedef struct hs_report_info {
     const char *subprotocol;
     bool insecure;
     const char *expect_failures;
+    int wire_logs;                /* HS_WIRE_*: which cases keep their wire log */
     const bool *expected_failure; /* per case: listed in the baseline */
     int exit_status;
     /* Ctrl-C: the run stopped early; these selected cases have no result

@@ -178,7 +178,8 @@
         el('pre', { text: hs.response || '(no response)' }),
         hs.response_truncated ? el('p', { cls: 'note', text: '(truncated)' }) : null])]));
     box.appendChild(el('h3', { text: 'Wire log' }));
-    box.appendChild(wireTable(c.wire || []));
+    if (c.wire_omitted) box.appendChild(el('p', { cls: 'note', text: '(not kept: this run kept the wire logs of cases that were not OK only, or none; see --wire-logs)' }));
+    else box.appendChild(wireTable(c.wire || []));
     if (c.wire_truncated) box.appendChild(el('p', { cls: 'note', text: 'wire log truncated: ' + c.wire_truncated + ' entries dropped' }));
     return box;
   }

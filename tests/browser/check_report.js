@@ -5,7 +5,7 @@
 //
 //   node check_report.js --html DIR/index.html --json DIR/report.json
 //        [--json MORE.json]... [--shot FILE.png] [--bypass-csp] [--open-all]
-//        [--expect-truncated] [--width 1280]
+//        [--expect-truncated] [--expect-omitted] [--width 1280]
 //
 // The page's kind follows from the JSON given: a check or load report.json,
 // a diff.json (`wsprobe report --diff -o`), or several check report.json
@@ -38,6 +38,7 @@ function args() {
     if (k === '--bypass-csp') a.bypassCsp = true;
     else if (k === '--open-all') a.openAll = true;
     else if (k === '--expect-truncated') a.expectTruncated = true;
+    else if (k === '--expect-omitted') a.expectOmitted = true;
     else if (k === '--json') (a.json = a.json || []).push(v[++i]);
     else a[k.replace(/^--/, '')] = v[++i];
   }
@@ -200,6 +201,15 @@ async function checkReport(page, report, a) {
     const note = words(cut[field]);
     check('case ' + cut.id + ' says "' + note + '"', d.notes.includes(note), JSON.stringify(d.notes));
     await closeCase(page, cut, a);
+  }
+  // A case whose wire log was left out (--wire-logs) says so, with no table.
+  const omitted = report.cases.find((x) => x.wire_omitted);
+  if (a.expectOmitted) check('the report has a case with wire_omitted', !!omitted);
+  if (omitted) {
+    const d = await openCase(page, omitted);
+    check('case ' + omitted.id + ' says its wire log was not kept',
+      d.wire === 0 && d.notes.some((n) => n.startsWith('(not kept')), JSON.stringify(d.notes));
+    await closeCase(page, omitted, a);
   }
   if (failed.length && !a.openAll) await setFilter(page, '#f-failed', true);
 }

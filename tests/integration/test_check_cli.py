@@ -18,6 +18,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness_util import (PEERS, ROOT, WSPROBE, Proc, RawServer, Results, free_port,  # noqa: E402
                           serve, upgrade, user_cases)
+from report_util import schema_errors  # noqa: E402
 
 ENV = dict(os.environ, NO_COLOR="1")
 
@@ -440,6 +441,30 @@ def main():
                 "101" in c0["handshake"]["response"] and
                 any(w["dir"] == ">" and w["kind"] == "frame" for w in c0["wire"]) and
                 any(w["dir"] == "<" and w["kind"] == "frame" for w in c0["wire"]), c0["wire"][:4])
+        # --wire-logs: 12.1.1 is UNIMPLEMENTED against serve without --deflate.
+        wl = {}
+        for mode in ("not-ok", "none"):
+            d = os.path.join(tmp, "wire-" + mode)
+            p = run("check", surl, "--cases", "1.1.1,12.1.1", "--wire-logs", mode, "--report", d)
+            wl[mode] = (p.returncode, json.load(open(os.path.join(d, "report.json"))))
+        cases = {m: {c["id"]: c for c in j["cases"]} for m, (_, j) in wl.items()}
+        nok = cases["not-ok"]
+        r.check("--wire-logs not-ok: an OK case's log left out and marked, the others kept",
+                wl["not-ok"][0] == 0 and wl["not-ok"][1]["options"]["wire_logs"] == "not-ok" and
+                nok["1.1.1"]["verdict"] == "OK" and nok["1.1.1"]["wire"] == [] and
+                nok["1.1.1"]["wire_omitted"] is True and
+                nok["12.1.1"]["verdict"] == "UNIMPLEMENTED" and nok["12.1.1"]["wire"] and
+                "wire_omitted" not in nok["12.1.1"] and "wire_omitted" not in c0 and
+                j1["options"]["wire_logs"] == "all" and
+                not schema_errors(os.path.join(tmp, "wire-not-ok", "report.json")),
+                (nok, wl["not-ok"][1]["options"]))
+        r.check("--wire-logs none: no case keeps its log",
+                wl["none"][0] == 0 and
+                all(c["wire"] == [] and c["wire_omitted"] for c in cases["none"].values()),
+                cases["none"])
+        p = run("check", surl, "--wire-logs", "failed")
+        r.check("--wire-logs with an unknown mode: exit 2 naming the modes",
+                p.returncode == 2 and "all, not-ok or none" in p.stderr, p.stderr)
         r.check("report: summary adds up", j1["summary"]["total"] == len(ids1) ==
                 sum(s["total"] for s in j1["summary"]["sections"]))
         r.check("plain output without colour", "\x1b[" not in p1.stdout)

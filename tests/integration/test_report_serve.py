@@ -49,11 +49,11 @@ def check_outputs(r, label, out, kind):
     return report
 
 
-def browser(r, label, out, shot):
+def browser(r, label, out, shot, *extra):
     os.makedirs(ru.SHOTS, exist_ok=True)
     path = os.path.join(ru.SHOTS, shot)
     for name, ok, detail in ru.browser_checks(os.path.join(out, "index.html"),
-                                              os.path.join(out, "report.json"), path):
+                                              os.path.join(out, "report.json"), path, *extra):
         r.check(f"{label} in chromium: {name}", ok, detail)
     return path
 
@@ -105,7 +105,8 @@ def main():
                        "--bug", "ignore-rsv"], port=port):
                 out = os.path.join(tmp, "bad")
                 p = run([WSPROBE, "check", f"ws://127.0.0.1:{port}/", "--quick", "-j", "4",
-                         "--cases", "1.*,2.*,3.*,4.*,5.*,6.*,7.*", "--report", out])
+                         "--cases", "1.*,2.*,3.*,4.*,5.*,6.*,7.*", "--wire-logs", "not-ok",
+                         "--report", out])
             r.check("check badserver --report exits 1", p.returncode == 1, p.stderr[-500:])
             rep = check_outputs(r, "badserver", out, "check")
             if rep:
@@ -116,7 +117,11 @@ def main():
                         sorted({i.split(".")[0] for i in failed}))
                 r.check("badserver: junit.xml has a <failure> for exactly the failed cases",
                         junit_failures(out) == failed, len(junit_failures(out)))
-                shot = browser(r, "badserver", out, "check-badserver.png")
+                r.check("badserver, --wire-logs not-ok: exactly the OK cases left their log out",
+                        all(bool(c.get("wire_omitted")) ==
+                            (c["verdict"] == c["close_verdict"] == "OK") for c in rep["cases"])
+                        and any(c.get("wire_omitted") for c in rep["cases"]), len(failed))
+                shot = browser(r, "badserver", out, "check-badserver.png", "--expect-omitted")
                 if os.environ.get("WSPROBE_UPDATE_DOCS") == "1" and os.path.isfile(shot):
                     os.makedirs(os.path.join(ROOT, "docs"), exist_ok=True)
                     shutil.copyfile(shot, os.path.join(ROOT, "docs", "report.png"))
