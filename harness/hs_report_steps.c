@@ -47,7 +47,12 @@ static void emit(walker *w, int depth, const line *l)
     memset(dst, ' ', k);
     memcpy(dst + k, l->s, n);
     dst[k + n] = 0;
-    if (k + n == HS_STEPS_LINE_MAX - 1) memcpy(dst + k + n - 3, "...", 3); /* cut: say so */
+    if (k + n < HS_STEPS_LINE_MAX - 1) return;
+    /* cut: say so, from the start of a character (a UTF-8 sequence cut in
+     * two would reach report.json as \xNN escapes) */
+    size_t c = k + n - 3;
+    while (c > k && ((unsigned char)dst[c] & 0xC0) == 0x80) c--;
+    memcpy(dst + c, "...", 4);
 }
 
 /* The first bytes of a payload, without building the rest of it (random and

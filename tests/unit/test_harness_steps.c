@@ -16,6 +16,7 @@
 #include "harness/hs_case.h"
 #include "harness/hs_load.h"
 #include "harness/hs_report_steps.h"
+#include "ws/ws_utf8.h"
 
 #define HEAD                                                                                       \
     "{\"section\": \"1\", \"title\": \"T\", \"cases\": [{\"id\": \"1.1\", \"title\": \"x\", "      \
@@ -141,6 +142,22 @@ static void test_bounded(void **state)
     w = words(big);
     assert_int_equal(strlen(w->line[0]), HS_STEPS_LINE_MAX - 1);
     assert_string_equal(w->line[0] + HS_STEPS_LINE_MAX - 4, "...");
+    /* a cut never splits a character: payloads of 'é' (2 bytes) after a
+     * first one of 0..31 ASCII bytes, so the cut moves through the 'é's */
+    for (int shift = 0; shift < 32; shift++) {
+        snprintf(big, sizeof big, "[{\"expect\": [");
+        for (int i = 0; i < 30; i++)
+            snprintf(big + strlen(big), sizeof big - strlen(big), "%s{\"pong\": \"%.*s%s\"}",
+                     i ? "," : "", i ? 0 : shift, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                     i ? "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9" : "");
+        strcat(big, "]}]");
+        w = words(big);
+        size_t n = strlen(w->line[0]);
+        assert_true(n >= HS_STEPS_LINE_MAX - 2);
+        assert_string_equal(w->line[0] + n - 3, "...");
+        if (!ws_utf8_valid((const uint8_t *)w->line[0], n))
+            fail_msg("shift %d: %s", shift, w->line[0]);
+    }
 }
 
 int main(void)
