@@ -584,11 +584,13 @@ void lg_conn_check_deadline(lg_worker *w, lg_conn *c, int64_t now)
     if (!c->deadline || now < c->deadline) return;
     /* The answer may be sitting unread: this thread was off the CPU, or its
      * events for this turn were not handled yet. A timeout is only honest once
-     * the socket has been read (a NET_AGAIN read costs one syscall). */
+     * the socket has been read (a NET_AGAIN read costs one syscall). Only
+     * leaving the state moves the deadline, so the state alone says whether
+     * the answer came. */
     if (c->state == LG_ST_UPGRADE || c->state == LG_ST_CLOSING) {
         int st = c->state;
         lg_conn_event(w, c, EPOLLIN, now);
-        if (c->state != st || !c->deadline || now < c->deadline) return;
+        if (c->state != st) return;
     }
     switch (c->state) {
     case LG_ST_CONNECTING:
