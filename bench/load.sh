@@ -10,12 +10,12 @@
 #   churn: handshakes/s
 #   idle: peak RSS holding IDLE and IDLE_BIG connections (IDLE_BIG is cut to
 #     what the hard limit on open files allows, with the reason printed)
-#   callgrind (valgrind installed, CALLGRIND=1): user-space instructions per
+#   callgrind (valgrind installed; CALLGRIND=0 skips it): user-space instructions per
 #     message of wsprobe's worker and of the bare client's, repeatable where
 #     msgs/s on a shared machine is not
 # Talks to 127.0.0.0/8 only; every run is bounded by its duration.
 #   bench/load.sh [SECS [ROUNDS]]   (default 3 s, 3 rounds)
-#   IDLE=10000 IDLE_BIG=50000 CALLGRIND=1 to change the idle counts or skip callgrind
+#   IDLE=10000 IDLE_BIG=50000 change the idle counts; CALLGRIND=0 skips callgrind
 set -e
 cd "$(dirname "$0")/.."
 SECS=${1:-3}
@@ -127,7 +127,7 @@ fit=$((HARD - 200))
 for n in $IDLE $IDLE_BIG; do
     [ "$n" -gt 0 ] || continue
     if [ "$n" -gt "$fit" ]; then
-        echo "$n idle: not possible here: the hard limit on open files is $HARD (ulimit -Hn; raising it needs CAP_SYS_RESOURCE, which this machine does not grant), one per connection in each process; measuring $fit, the most that fits"
+        echo "$n idle: not possible here: the hard limit on open files is $HARD (ulimit -Hn; raising it needs CAP_SYS_RESOURCE), one per connection in each process; measuring $fit, the most that fits"
         n=$fit
     fi
     # Several source addresses, as a count beyond one address's ~28k ephemeral ports needs.

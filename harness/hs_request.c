@@ -94,15 +94,15 @@ static uint8_t *case_value(const hs_payload *p, const hs_run_opts *o, const char
     if (!v || !memchr(v, '{', *len)) return v;
     ws_buf b;
     ws_buf_init(&b, MAX_REQUEST);
-    int rc = append_subst(&b, v, *len, o, key);
+    /* reserved first, so b.data is ours to hand back even if all is replaced by "" */
+    int rc = ws_buf_reserve(&b, *len) || append_subst(&b, v, *len, o, key);
     free(v);
-    v = rc ? NULL : malloc(b.len + 1);
-    if (v) {
-        memcpy(v, b.data, b.len);
-        *len = b.len;
+    if (rc) {
+        ws_buf_free(&b);
+        return NULL;
     }
-    ws_buf_free(&b);
-    return v;
+    *len = b.len;
+    return b.data;
 }
 
 /* Replaces the first header of that name in place, drops the others, or
