@@ -50,6 +50,18 @@ static cJSON *bounded(const cJSON *j)
     return out;
 }
 
+/* What Autobahn's index and its case files both say of a case's outcome. */
+static void add_outcome(cJSON *o, const rp_case *c)
+{
+    cJSON_AddStringToObject(o, "behavior", rp_verdict_name(c->verdict));
+    cJSON_AddStringToObject(o, "behaviorClose", rp_verdict_name(c->close_verdict));
+    cJSON_AddNumberToObject(o, "duration", (double)(long long)c->duration_ms);
+    if (c->server_code >= 0)
+        cJSON_AddNumberToObject(o, "remoteCloseCode", c->server_code);
+    else
+        cJSON_AddNullToObject(o, "remoteCloseCode");
+}
+
 /* A list cut by bounded(): its counter of entries left out grows by as many. */
 static void count_cut(cJSON *doc, const cJSON *orig, const char *list, const char *counter)
 {
@@ -91,15 +103,9 @@ cJSON *rp_autobahn_case(const rp_report *r, size_t i, const char *agent)
     cJSON *es = cut_string(exp.p && !exp.oom ? exp.p : "");
     rp_str_free(&exp);
     if (es) cJSON_AddItemToObject(o, "expectation", es);
-    cJSON_AddStringToObject(o, "behavior", rp_verdict_name(c->verdict));
-    cJSON_AddStringToObject(o, "behaviorClose", rp_verdict_name(c->close_verdict));
+    add_outcome(o, c);
     add_string_at(o, "result", c->json, "reason", NULL);
     add_string_at(o, "resultClose", c->json, "close_reason", NULL);
-    cJSON_AddNumberToObject(o, "duration", (double)(long long)c->duration_ms);
-    if (c->server_code >= 0)
-        cJSON_AddNumberToObject(o, "remoteCloseCode", c->server_code);
-    else
-        cJSON_AddNullToObject(o, "remoteCloseCode");
     add_string_at(o, "httpRequest", c->json, "handshake", "request");
     add_string_at(o, "httpResponse", c->json, "handshake", "response");
     cJSON_AddItemToObject(o, "started", cut_string(r->started));
@@ -173,13 +179,7 @@ static cJSON *build(const rp_report *const *reps, size_t n, const char *dir, cha
             cJSON *o = cJSON_AddObjectToObject(a, c->id);
             char file[MAX_PREFIX + MAX_ID + 40];
             case_file(prefix, c->id, used, file, sizeof file);
-            cJSON_AddStringToObject(o, "behavior", rp_verdict_name(c->verdict));
-            cJSON_AddStringToObject(o, "behaviorClose", rp_verdict_name(c->close_verdict));
-            cJSON_AddNumberToObject(o, "duration", (double)(long long)c->duration_ms);
-            if (c->server_code >= 0)
-                cJSON_AddNumberToObject(o, "remoteCloseCode", c->server_code);
-            else
-                cJSON_AddNullToObject(o, "remoteCloseCode");
+            add_outcome(o, c);
             cJSON_AddStringToObject(o, "reportfile", file);
             if (!dir) continue;
             cJSON *doc = rp_autobahn_case(r, i, name);
