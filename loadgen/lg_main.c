@@ -23,6 +23,7 @@
 #include "loadgen/lg_scenario.h"
 #include "loadgen/lg_threshold.h"
 #include "loadgen/lg_worker.h"
+#include "net/net.h"
 #include "reports/rp_write.h"
 #include "util/util_host.h"
 #include "util/util_time.h"
@@ -243,12 +244,12 @@ static void report_loop(reporter *rp)
     rp->t_prev = run->epoch;
     for (int64_t sec = 1;; sec++) {
         int64_t at = run->epoch + sec * 1000000000 + 50000000;
-        while (lg_now_ns() < at && atomic_load(&run->finished) < run->nworkers) {
-            int64_t step = lg_now_ns() + 20000000;
+        while (net_now_ns() < at && atomic_load(&run->finished) < run->nworkers) {
+            int64_t step = net_now_ns() + 20000000;
             sleep_until(step < at ? step : at);
         }
         if (atomic_load(&run->finished) >= run->nworkers) break;
-        collect(rp, lg_now_ns());
+        collect(rp, net_now_ns());
     }
 }
 
@@ -487,7 +488,7 @@ int load_main(int argc, char **argv)
     res->started_unix_s = (double)wall / 1e9;
     util_hostname(res->host, sizeof res->host);
 
-    run.epoch = lg_now_ns();
+    run.epoch = net_now_ns();
     run.end = o->duration_ns ? run.epoch + o->duration_ns : 0;
     run.warm_end = run.epoch + o->warmup_ns;
     for (; started < run.nworkers; started++)
@@ -503,7 +504,7 @@ int load_main(int argc, char **argv)
     atomic_fetch_add(&run.finished, run.nworkers - started); /* threads that never ran */
     report_loop(&rp);
     for (int i = 0; i < started; i++) pthread_join(ws[i].tid, NULL);
-    int64_t t_end = lg_now_ns();
+    int64_t t_end = net_now_ns();
     collect(&rp, t_end); /* the last, partial second */
     if (rp.progress == 2) fprintf(stderr, "\n");
 

@@ -10,6 +10,7 @@
 
 #include "loadgen/lg_payload.h"
 #include "loadgen/lg_worker.h"
+#include "net/net.h"
 #include "util/util_file.h"
 #include "util/util_parse.h"
 
@@ -165,7 +166,7 @@ int64_t lg_scenario_schedule(lg_worker *w, int64_t now)
         int64_t t0 = now;
         while (k < kdue) {
             open_loop_due(w, &w->conns[w->send_slots[k++ % w->n_send]], now, true);
-            now = w->now = lg_now_ns();
+            now = w->now = net_now_ns();
             if (now - t0 > LG_TURN_NS) break;
         }
         w->k_next = k;

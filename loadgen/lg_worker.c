@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "loadgen/lg_scenario.h"
+#include "net/net.h"
 
 #define LG_RBUF_SIZE   (256 * 1024)
 #define LG_TICK_NS     20000000 /* connection management, deadlines, pings */
@@ -85,7 +86,7 @@ int lg_worker_init(lg_worker *w, lg_run *run, int id)
         c->id = o->id_base + g;
         c->nc.fd = -1;
         c->backoff = o->reconnect_delay_ns;
-        ws_mask_rng_seed(&c->rng, (uint64_t)c->id * 0x9E3779B97F4A7C15ull ^ (uint64_t)lg_now_ns());
+        ws_mask_rng_seed(&c->rng, (uint64_t)c->id * 0x9E3779B97F4A7C15ull ^ (uint64_t)net_now_ns());
         if (windowed) {
             c->sent_at = calloc(o->inflight, sizeof *c->sent_at);
             if (open_echo) c->intended = calloc(o->inflight, sizeof *c->intended);
@@ -360,7 +361,7 @@ static int64_t pace(lg_worker *w, int64_t now, int64_t *armed)
     int64_t due = lg_scenario_schedule(w, now);
     now = w->now; /* sending took time: the schedule read the clock as it went */
     if (due != INT64_MAX && due > now && due - now <= w->early) {
-        while (now < due) now = lg_now_ns();
+        while (now < due) now = net_now_ns();
         w->now = now;
         due = lg_scenario_schedule(w, now);
         now = w->now;
@@ -377,7 +378,7 @@ void *lg_worker_main(void *arg)
     lg_worker *w = arg;
     /* Default timer slack (50 us) would add itself to every open-loop send time. */
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-    int64_t now = lg_now_ns(), armed = -1;
+    int64_t now = net_now_ns(), armed = -1;
     w->now = now;
     w->sched_start = w->run->epoch;
     w->tokens_at = now;
@@ -389,7 +390,7 @@ void *lg_worker_main(void *arg)
         int timeout = wait <= 0 ? 0 : (int)((wait + 999999) / 1000000);
         int n = epoll_wait(w->ep, evs, 512, timeout);
         for (int i = 0; i < n; i++) {
-            now = w->now = lg_now_ns();
+            now = w->now = net_now_ns();
             if (!evs[i].data.ptr) {
                 uint64_t x;
                 if (read(w->tfd, &x, sizeof x) < 0) x = 0;
@@ -397,7 +398,7 @@ void *lg_worker_main(void *arg)
             }
             lg_conn_event(w, evs[i].data.ptr, evs[i].events, now);
         }
-        now = w->now = lg_now_ns();
+        now = w->now = net_now_ns();
         if (w->open_loop) now = pace(w, now, &armed);
         if (now >= w->next_tick) tick(w, now);
     }

@@ -14,7 +14,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "loadgen/lg_cli.h"
 #include "loadgen/lg_conn.h"
@@ -102,13 +101,6 @@ typedef struct lg_worker {
 int lg_worker_init(lg_worker *w, lg_run *run, int id);
 void lg_worker_free(lg_worker *w);
 void *lg_worker_main(void *arg);
-
-static inline int64_t lg_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* Global slot number of local slot k. */
 static inline uint32_t lg_worker_global(const lg_worker *w, uint32_t k)

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
@@ -144,9 +145,15 @@ const char *net_tls_alpn(const net_conn *c, char *out, size_t outlen);
 
 /* ---- blocking helpers with deadlines (the harness and tests use these) ---- */
 
-/* Monotonic clock. */
+/* The monotonic clock every deadline in wsprobe is measured on. Inline: the
+ * load generator's open-loop pacing reads it in a busy-wait. */
+static inline int64_t net_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 int64_t net_now_ms(void);
-int64_t net_now_ns(void);
 
 /* Connects (and does the TLS handshake if ctx != NULL) before deadline_ms
  * (net_now_ms() clock), trying each resolved address in turn. 0, or -1 with
