@@ -314,13 +314,15 @@ static inline __attribute__((always_inline)) uint64_t fill_diff16(const uint8_t 
 
 /* 0 when payload bytes [LG_STAMP_LEN, len) are the fill. The fill repeats
  * every 64 bytes: compared 16 bytes at a time against one period, the last
- * step overlapping the one before rather than going byte by byte; no call,
- * no early exit (a corrupted message costs what a good one does). */
+ * step overlapping the one before rather than going byte by byte, the usual
+ * short fill (16 to 32 bytes) in two such steps with no loop; no call, no
+ * early exit (a corrupted message costs what a good one does). */
 static inline __attribute__((always_inline)) uint64_t fill_diff(const uint8_t *p, size_t len)
 {
     size_t i = LG_STAMP_LEN, n = len - LG_STAMP_LEN;
     uint64_t diff = 0;
     if (n >= 16) {
+        if (n <= 32) return fill_diff16(p, i) | fill_diff16(p, len - 16);
         for (; i + 16 <= len; i += 16) diff |= fill_diff16(p, i);
         return i < len ? diff | fill_diff16(p, len - 16) : diff;
     }
@@ -559,27 +561,11 @@ size_t lg_tmpl_write_run(lg_tmpl *t, uint8_t *out, size_t len, const lg_stamp *f
     return off;
 }
 
-/* Payload bytes [LG_STAMP_LEN, len) XOR the template's (the fill), offset
- * for offset: the usual short fill (16 to 32 bytes) in two overlapping
- * steps, no loop. */
-static inline __attribute__((always_inline)) uint64_t tmpl_fill_diff(const uint8_t *f,
-                                                                     const uint8_t *p, size_t len)
-{
-    size_t n = len - LG_STAMP_LEN;
-    if (n < 16) return fill_diff(p, len);
-    uint64_t diff = diff16(p + len - 16, f + len - 16);
-    if (n <= 32) return diff | diff16(p + LG_STAMP_LEN, f + LG_STAMP_LEN);
-    for (size_t i = LG_STAMP_LEN; i + 16 < len; i += 16) diff |= diff16(p + i, f + i);
-    return diff;
-}
-
 /* The echo check's loop, inlined twice: for the usual 2-byte header (hl a
  * constant) and for the longer ones. h: the expected header, its first 8
  * bytes and, for the 10-byte form, its last 8. */
-static inline __attribute__((always_inline)) size_t echo_run(const uint8_t *fill,
-                                                             const uint8_t *buf, size_t count,
-                                                             size_t len, size_t hl,
-                                                             const uint8_t *h, stamp_run r)
+static inline __attribute__((always_inline)) size_t
+echo_run(const uint8_t *buf, size_t count, size_t len, size_t hl, const uint8_t *h, stamp_run r)
 {
     uint64_t h_mask = hl >= 8 ? ~0ull : (1ull << (8 * hl)) - 1, h0 = 0, h1 = 0;
     memcpy(&h0, h, hl < 8 ? hl : 8);
@@ -593,7 +579,7 @@ static inline __attribute__((always_inline)) size_t echo_run(const uint8_t *fill
         stamp_words want, got = stamp_load(p + hl);
         stamp_run_words(&r, &want);
         uint64_t diff = ((g0 ^ h0) & h_mask) | (g1 ^ h1) | stamp_words_diff(&want, &got) |
-                        tmpl_fill_diff(fill, p + hl, len);
+                        fill_diff(p + hl, len);
         if (diff) break;
         stamp_run_next(&r);
     }
@@ -614,8 +600,8 @@ size_t lg_tmpl_echoes(lg_tmpl *t, const uint8_t *buf, size_t n, size_t len, cons
     if (!count) return 0;
     stamp_cache_update(&t->stamp, first, len);
     stamp_run r = stamp_run_start(&t->stamp, (uint32_t)first->seq);
-    size_t got = hl == 2 ? echo_run(t->payload, buf, count, len, 2, h->b, r)
-                         : echo_run(t->payload, buf, count, len, hl, h->b, r);
+    size_t got =
+        hl == 2 ? echo_run(buf, count, len, 2, h->b, r) : echo_run(buf, count, len, hl, h->b, r);
     *used = got * fsz;
     return got;
 }
