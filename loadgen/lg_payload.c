@@ -197,21 +197,6 @@ static inline __attribute__((always_inline)) uint64_t seq6(lg_stamp_cache *k, ui
     return k->seq6_w;
 }
 
-/* stamp_encode, taking the words that did not change since the last call
- * from the cache. */
-static inline __attribute__((always_inline)) void
-stamp_encode_cached(lg_stamp_cache *k, stamp_words *w, const lg_stamp *s, size_t len)
-{
-    uint32_t lo = (uint32_t)s->seq;
-    stamp_cache_update(k, s, len);
-    w->a = k->seq_hi_w;
-    w->b = seq6(k, lo) | hex2(lo) << 48;
-    w->c = k->t_hi_w;
-    w->d = k->t_lo_w;
-    w->e = k->conn_w;
-    w->f = sum_word(k->sum_base + lo * LG_SUM_STEP);
-}
-
 /* Consecutive stamps from the cache's words: the two that change from one
  * number to the next step along a run, the sequence's last two digits by a
  * lookup (the six before them change every 256), the checksum by one spread
@@ -243,6 +228,16 @@ static inline __attribute__((always_inline)) void stamp_run_words(const stamp_ru
     *w = r->same;
     w->b = r->seq6 | hex2(r->lo) << 48;
     w->f = r->sum_nib ^ LG_SUM_DIGITS;
+}
+
+/* stamp_encode, taking the words that did not change since the last call
+ * from the cache: a run of one. */
+static inline __attribute__((always_inline)) void
+stamp_encode_cached(lg_stamp_cache *k, stamp_words *w, const lg_stamp *s, size_t len)
+{
+    stamp_cache_update(k, s, len);
+    stamp_run r = stamp_run_start(k, (uint32_t)s->seq);
+    stamp_run_words(&r, w);
 }
 
 static inline __attribute__((always_inline)) void stamp_run_next(stamp_run *r)
