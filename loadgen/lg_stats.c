@@ -136,12 +136,12 @@ static void move_samples(lg_hist *to, lg_hist *from)
     lg_hist_reset(from);
 }
 
-void lg_mailbox_put(lg_mailbox *m, const lg_counters *k, lg_hist *lat, lg_hist *lag)
+void lg_mailbox_put(lg_mailbox *m, const lg_counters *k, const lg_hist *lat, const lg_hist *lag)
 {
     pthread_mutex_lock(&m->mu);
     m->k = *k;
-    move_samples(m->lat, lat);
-    move_samples(m->lag, lag);
+    lg_hist_merge(m->lat, lat);
+    lg_hist_merge(m->lag, lag);
     pthread_mutex_unlock(&m->mu);
 }
 
