@@ -136,7 +136,7 @@ static void open_loop_due(lg_worker *w, lg_conn *c, int64_t now, bool from_timer
     size_t batch = 0;
     /* A generator far behind its schedule catches up a bounded number of
      * sends per visit, so it still reads, publishes and checks deadlines. */
-    if (from_timer && due - c->slot_m > LG_VISIT_MAX) due = c->slot_m + LG_VISIT_MAX;
+    if (from_timer && due > c->slot_m + LG_VISIT_MAX) due = c->slot_m + LG_VISIT_MAX;
     while (c->slot_m < due && w->quota && (!windowed || lg_scenario_outstanding(c) < K)) {
         int64_t t = slot_time(w, c, c->slot_m);
         if (now - t > LG_BEHIND_NS) {
