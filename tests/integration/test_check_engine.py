@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness_util import ROOT, WSPROBE, Results, free_port, serve, user_cases  # noqa: E402
