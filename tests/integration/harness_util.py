@@ -245,6 +245,31 @@ def upgrade(c, extra=""):
     return head, rest
 
 
+def check_report(url, *args, timeout=120, wire_logs="not-ok", missing_ok=False, whole=False):
+    """Runs `wsprobe check URL ARGS --wire-logs WIRE_LOGS --report DIR` in a
+    temporary DIR that is removed afterwards (a full-catalogue report is
+    ~150 MB). Returns (completed process, {id: case}), and the whole
+    report.json as a third value when `whole` is true. A missing or unreadable
+    report.json raises, unless missing_ok (then the cases are {} and the
+    report is {"cases": []}). With the default `not-ok`, only cases not OK
+    keep their wire log (reports/SCHEMA.md, wire_omitted); a test that reads
+    the wire log of an OK case passes wire_logs="all"."""
+    with tempfile.TemporaryDirectory(prefix="wsprobe-check-") as d:
+        p = subprocess.run([WSPROBE, "check", url, *args, "--wire-logs", wire_logs,
+                            "--report", d], capture_output=True, text=True, timeout=timeout,
+                           cwd=ROOT, env=dict(os.environ, NO_COLOR="1"), errors="replace")
+        try:
+            with open(os.path.join(d, "report.json"), encoding="utf-8") as f:
+                report = json.load(f)
+        except (OSError, ValueError) as e:
+            if not missing_ok:
+                raise RuntimeError(f"no report.json (exit {p.returncode}): {e}; "
+                                   f"{p.stderr[-500:]}") from e
+            report = {"cases": []}
+    cases = {c["id"]: c for c in report["cases"]}
+    return (p, cases, report) if whole else (p, cases)
+
+
 def user_cases(tmp, name, section, cases, title=None, ensure_ascii=True):
     """A --cases-dir, tmp/name, holding `cases` as section `section` in
     <section>.json, titled `title` (the directory's name when None); another

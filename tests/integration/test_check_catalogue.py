@@ -18,29 +18,19 @@ each get their verdict.
 Only 127.0.0.1; every run is bounded by a subprocess timeout."""
 import json
 import os
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import (PEERS, ROOT, WSPROBE, Proc, RawServer, Results, free_port,  # noqa: E402
+from harness_util import (PEERS, Proc, RawServer, Results, check_report, free_port,  # noqa: E402
                           node_echo, read_head, serve)
 
-ENV = dict(os.environ, NO_COLOR="1")
 VERSION_CASES = ["0.2.4", "0.3.5", "0.3.6", "0.3.7", "0.6.6", "0.6.7"]
 SUBPROTOCOL_CASES = ["0.8.5", "0.8.6", "0.8.7"]
 
 
 def check(url, *args):
     """wsprobe check with --report; returns (exit status, {id: case}, output)."""
-    d = tempfile.mkdtemp(prefix="wsprobe-catalogue-")
-    p = subprocess.run([WSPROBE, "check", url, "--report", d, *args], capture_output=True,
-                       text=True, timeout=120, cwd=ROOT, env=ENV, errors="replace")
-    try:
-        with open(os.path.join(d, "report.json")) as f:
-            cases = {c["id"]: c for c in json.load(f)["cases"]}
-    except (OSError, ValueError):
-        cases = {}
+    p, cases = check_report(url, *args, timeout=120, missing_ok=True)
     return p.returncode, cases, p.stdout + p.stderr
 
 

@@ -14,15 +14,13 @@
 
 Everything listens on 127.0.0.1; every run has a time limit."""
 import fnmatch
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import (PEERS, ROOT, WSPROBE, Proc, Results, free_port, node_echo,  # noqa: E402
-                          python_echo, serve)
+from harness_util import (PEERS, ROOT, Proc, Results, check_report, free_port,  # noqa: E402
+                          node_echo, python_echo, serve)
 
 BADSERVER = os.path.join(PEERS, "badserver")
 FAMILY = "12,13,14"
@@ -55,16 +53,8 @@ BASELINE_FILES = {"python3-websockets": "python-websockets-10.4.txt",
 
 
 def check(url, cases, *extra, timeout=240):
-    rep = tempfile.mkdtemp(prefix="wsprobe-deflate-")
-    p = subprocess.run([WSPROBE, "check", url, "--cases", cases, "-j", "4", "--report", rep,
-                        *extra], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
-                       env=dict(os.environ, NO_COLOR="1"))
-    path = os.path.join(rep, "report.json")
-    if not os.path.exists(path):
-        raise RuntimeError(f"no report (exit {p.returncode}): {p.stderr[-500:]}")
-    with open(path) as f:
-        report = json.load(f)
-    return p, {c["id"]: c for c in report["cases"]}
+    """wsprobe check on CASES, 4 at a time; returns (process, {id: case})."""
+    return check_report(url, "--cases", cases, "-j", "4", *extra, timeout=timeout)
 
 
 def failed(cases):

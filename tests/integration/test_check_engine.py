@@ -3,29 +3,19 @@
 server: verdict precedence for informational cases, placeholders in `why`,
 oversized replies as events, RSV bits on compressed continuations, extension
 parameter patterns, offer hints honoured by our compressor, and {i} in repeats."""
-import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import ROOT, WSPROBE, Results, free_port, serve, user_cases  # noqa: E402
-
-ENV = dict(os.environ, NO_COLOR="1")
+from harness_util import Results, check_report, free_port, serve, user_cases  # noqa: E402
 
 
-def check(url, *args, timeout=120):
-    """Runs wsprobe check with --report; returns (process, {id: case})."""
-    d = tempfile.mkdtemp(prefix="wsprobe-engine-")
-    p = subprocess.run([WSPROBE, "check", url, "--report", d, *args], capture_output=True,
-                       text=True, timeout=timeout, cwd=ROOT, env=ENV, errors="replace")
-    try:
-        rep = json.load(open(os.path.join(d, "report.json")))
-    except (OSError, ValueError):
-        rep = {"cases": []}
-    return p, {c["id"]: c for c in rep["cases"]}
+def check(url, *args, wire_logs="not-ok"):
+    """Runs wsprobe check with --report; returns (process, {id: case}). Only
+    cases not OK keep their wire log unless wire_logs is "all"."""
+    return check_report(url, *args, timeout=120, wire_logs=wire_logs, missing_ok=True)
 
 
 def fresh_inflater_server(port_holder, stop):
@@ -167,7 +157,7 @@ def main():
                 re.fullmatch(r"closed with 1009 after \d+ ms", c.get("reason", "")) is not None,
                 (c.get("verdict"), c.get("reason")))
         # 1d: RSV bits on the continuations of a compressed, fragmented send
-        p, cs = check(durl, "--cases", "14.5.1")
+        p, cs = check(durl, "--cases", "14.5.1", wire_logs="all")  # the wire log of an OK case
         c = cs.get("14.5.1", {})
         sent = [w for w in c.get("wire", []) if w["dir"] == ">" and w["kind"] == "frame" and
                 w["opcode"] in ("text", "cont")]
@@ -181,7 +171,7 @@ def main():
                 {"repeat": 3, "steps": [{"send": {"op": "text", "payload": "msg {i}"}},
                                         {"expect": {"echo": True}}]},
                 {"send": {"op": "text", "payload": "outside {i}"}}, {"expect": {"echo": True}}]}])
-        p, cs = check(purl, "--cases-dir", ud, "--cases", "95.7")
+        p, cs = check(purl, "--cases-dir", ud, "--cases", "95.7", wire_logs="all")
         c = cs.get("95.7", {})
         texts = [w["head_text"] for w in c.get("wire", []) if w["dir"] == ">" and
                  w["kind"] == "frame" and w["opcode"] == "text"]

@@ -8,28 +8,18 @@ passing is printed and fails the test). Both pass every 9.x case, so no 9.x id
 is in their baselines. Their compression sections (12-14) are left to
 test_check_deflate.py, which checks those baseline entries the same way; this
 test would only repeat its slowest runs."""
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import (ROOT, WSPROBE, Results, free_port, node_echo, python_echo,  # noqa: E402
-                          serve)
+from harness_util import (ROOT, Results, check_report, free_port, node_echo,  # noqa: E402
+                          python_echo, serve)
 
 BASELINES = os.path.join(ROOT, "tests", "baselines")
 # Every section of the catalogue runs, the slow 9.x too.
 ALL_SECTIONS = {"0", "1", "2", "3", "4", "5", "6", "7", "9", "10", "12", "13", "14"}
 COMPRESSION = {"12", "13", "14"}
-
-def check(url, *args, timeout=300):
-    rep = tempfile.mkdtemp(prefix="wsprobe-check-")
-    p = subprocess.run([WSPROBE, "check", url, "--report", rep, *args], capture_output=True,
-                       text=True, timeout=timeout, cwd=ROOT, env=dict(os.environ, NO_COLOR="1"))
-    with open(os.path.join(rep, "report.json")) as f:
-        report = json.load(f)
-    return p, report
 
 
 def baseline_ids(path):
@@ -57,7 +47,7 @@ def main():
         port = free_port()
         with serve(port, *flags):
             url = f"ws://127.0.0.1:{port}/"
-            p, rep = check(url, timeout=600)
+            p, _, rep = check_report(url, timeout=600, whole=True)
         r.check(f"{name}: exit 0", p.returncode == 0, p.stdout[-2000:] + p.stderr[-1000:])
         r.check(f"{name}: no FAILED", failed_ids(rep) == [], failed_ids(rep))
         r.check(f"{name}: summary line", "failed in" in p.stdout and " 0 failed" in p.stdout,
@@ -88,9 +78,8 @@ def main():
         port = free_port()
         with start(port, *peer_args, log=os.path.join(tmp, name + ".log")):
             url = f"ws://127.0.0.1:{port}/"
-            p, rep = check(url, "--expect-failures", path, "--exclude", ",".join(COMPRESSION),
-                           timeout=600)
-        cases = {c["id"]: c for c in rep["cases"]}
+            p, cases, rep = check_report(url, "--expect-failures", path, "--exclude",
+                                         ",".join(COMPRESSION), timeout=600, whole=True)
         got = failed_ids(rep)
         r.check(f"{name}: exit 0 with the baseline", p.returncode == 0,
                 f"exit {p.returncode}\n" + p.stdout[-3000:])
