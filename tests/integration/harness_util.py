@@ -8,6 +8,7 @@ import pty
 import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -243,6 +244,32 @@ def upgrade(c, extra=""):
     c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                f"Sec-WebSocket-Accept: {accept_for(key)}\r\n{extra}\r\n").encode("latin-1"))
     return head, rest
+
+
+def read_exact(c, n):
+    """Exactly n bytes from c; ConnectionError (an OSError) at EOF."""
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
+        if not d:
+            raise ConnectionError("eof")
+        b += d
+    return b
+
+
+def read_frame(c, limit=1 << 24):
+    """(fin, opcode, unmasked payload) of the next client frame; a payload
+    over `limit` bytes is a ConnectionError."""
+    b0, b1 = read_exact(c, 2)
+    op, n = b0 & 0x0F, b1 & 0x7F
+    if n == 126:
+        n = struct.unpack("!H", read_exact(c, 2))[0]
+    elif n == 127:
+        n = struct.unpack("!Q", read_exact(c, 8))[0]
+    if n > limit:
+        raise ConnectionError(f"a {n}-byte frame")
+    mask = read_exact(c, 4) if b1 & 0x80 else b"\0\0\0\0"
+    return bool(b0 & 0x80), op, bytes(x ^ mask[i % 4] for i, x in enumerate(read_exact(c, n)))
 
 
 def check_report(url, *args, timeout=120, wire_logs="not-ok", missing_ok=False, whole=False):

@@ -22,7 +22,7 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import read_head, upgrade  # noqa: E402
+from harness_util import read_frame, read_head, upgrade  # noqa: E402
 from serve_wire import frame  # noqa: E402
 
 # Each payload fits in the 32-byte previews the harness keeps, so a report
@@ -35,30 +35,6 @@ SERVER = SCRIPT + IMG + SVG
 PAYLOADS = [SCRIPT, IMG, SVG, "<b>bold</b>" + SVG]
 REASONS = [IMG, SCRIPT, SVG + TERM]
 ECHOES = 20  # --load: messages echoed before the hostile close
-
-
-def read_exact(c, n):
-    b = b""
-    while len(b) < n:
-        d = c.recv(n - len(b))
-        if not d:
-            raise ConnectionError
-        b += d
-    return b
-
-
-def read_frame(c):
-    """(fin, opcode, unmasked payload) of the next client frame."""
-    b0, b1 = read_exact(c, 2)
-    op, n = b0 & 0x0F, b1 & 0x7F
-    if n == 126:
-        n = struct.unpack("!H", read_exact(c, 2))[0]
-    elif n == 127:
-        n = struct.unpack("!Q", read_exact(c, 8))[0]
-    if n > (1 << 24):
-        raise ConnectionError
-    mask = read_exact(c, 4) if b1 & 0x80 else b"\0\0\0\0"
-    return bool(b0 & 0x80), op, bytes(x ^ mask[i % 4] for i, x in enumerate(read_exact(c, n)))
 
 
 def serve_load(c, k):

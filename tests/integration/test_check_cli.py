@@ -17,8 +17,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness_util import (PEERS, ROOT, WSPROBE, Proc, RawServer, Results, free_port,  # noqa: E402
-                          serve, upgrade, user_cases)
+                          read_frame, serve, upgrade, user_cases)
 from report_util import schema_errors  # noqa: E402
+from serve_wire import frame  # noqa: E402
 
 ENV = dict(os.environ, NO_COLOR="1")
 
@@ -33,35 +34,6 @@ def run(*args, timeout=120):
 
 # ---- small raw-socket servers that misbehave in one way each ----
 
-def read_frame(c):
-    def exact(n):
-        b = b""
-        while len(b) < n:
-            d = c.recv(n - len(b))
-            if not d:
-                raise OSError("eof")
-            b += d
-        return b
-    h = exact(2)
-    op, n = h[0] & 15, h[1] & 127
-    if n == 126:
-        n = struct.unpack("!H", exact(2))[0]
-    elif n == 127:
-        n = struct.unpack("!Q", exact(8))[0]
-    key = exact(4) if h[1] & 128 else b"\0\0\0\0"
-    data = bytes(b ^ key[i % 4] for i, b in enumerate(exact(n)))
-    return op, data
-
-
-def frame(op, data):
-    n = len(data)
-    if n < 126:
-        return bytes([0x80 | op, n]) + data
-    if n < 65536:
-        return bytes([0x80 | op, 126]) + struct.pack("!H", n) + data
-    return bytes([0x80 | op, 127]) + struct.pack("!Q", n) + data
-
-
 def silent(srv, c):
     while not srv.stop and c.recv(4096):
         pass
@@ -69,7 +41,7 @@ def silent(srv, c):
 
 def endless(srv, c):
     upgrade(c)
-    chunk = frame(1, b"spam" * 16) * 64
+    chunk = frame(1, b"spam" * 16, mask=False) * 64
     t_end = time.monotonic() + 15
     while not srv.stop and time.monotonic() < t_end:
         c.sendall(chunk)
@@ -86,21 +58,21 @@ def huge_frame(srv, c):
 def never_closes(srv, c):
     upgrade(c)
     while not srv.stop:
-        op, data = read_frame(c)
+        _, op, data = read_frame(c)
         if op == 8:
-            c.sendall(frame(8, data))
+            c.sendall(frame(8, data, mask=False))
             while not srv.stop:  # keeps TCP open
                 time.sleep(0.1)
             return
         if op in (1, 2):
-            c.sendall(frame(op, data))
+            c.sendall(frame(op, data, mask=False))
 
 
 def hostile_strings(srv, c):
     upgrade(c, "Server: evil\xff\xfe<script>\r\n")
     read_frame(c)
-    c.sendall(frame(1, b"\x1b]0;pwned\x07 \x1b[2J"))
-    c.sendall(frame(8, struct.pack("!H", 1000) + b"\x1b[31mred\x07"))
+    c.sendall(frame(1, b"\x1b]0;pwned\x07 \x1b[2J", mask=False))
+    c.sendall(frame(8, struct.pack("!H", 1000) + b"\x1b[31mred\x07", mask=False))
     time.sleep(0.3)
     c.close()
 
@@ -108,16 +80,16 @@ def hostile_strings(srv, c):
 def no_close_reply(srv, c):
     upgrade(c)
     while not srv.stop:
-        op, data = read_frame(c)
+        _, op, data = read_frame(c)
         if op in (1, 2):
-            c.sendall(frame(op, data))
+            c.sendall(frame(op, data, mask=False))
 
 
 def utf8_strings(srv, c):
     upgrade(c, "Server: W\xc3\xbcrfel \xc2\xa7 \xff\r\n")
     read_frame(c)
-    c.sendall(frame(1, "grüße § 7.2".encode()))
-    c.sendall(frame(8, struct.pack("!H", 1000) + "tschüß".encode()))
+    c.sendall(frame(1, "grüße § 7.2".encode(), mask=False))
+    c.sendall(frame(8, struct.pack("!H", 1000) + "tschüß".encode(), mask=False))
     time.sleep(0.3)
     c.close()
 
@@ -146,29 +118,29 @@ def waits_for_eof(srv, c):
     """Echoes, answers a close frame, and closes TCP only after the client's FIN."""
     upgrade(c)
     while not srv.stop:
-        op, data = read_frame(c)
+        _, op, data = read_frame(c)
         if op == 8:
-            c.sendall(frame(8, data))
+            c.sendall(frame(8, data, mask=False))
             c.settimeout(10)
             while c.recv(4096):
                 pass
             c.close()
             return
         if op in (1, 2):
-            c.sendall(frame(op, data))
+            c.sendall(frame(op, data, mask=False))
 
 
 def echo_unless_slow(srv, c):
     """Echoes text messages, except one starting with "slow": never answered."""
     upgrade(c)
     while not srv.stop:
-        op, data = read_frame(c)
+        _, op, data = read_frame(c)
         if op == 8:
-            c.sendall(frame(8, data))
+            c.sendall(frame(8, data, mask=False))
             c.close()
             return
         if op in (1, 2) and not data.startswith(b"slow"):
-            c.sendall(frame(op, data))
+            c.sendall(frame(op, data, mask=False))
 
 
 def interrupt_tests(r, tmp):
