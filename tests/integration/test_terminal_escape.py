@@ -8,8 +8,6 @@ body. `wsprobe check` (verbose, with its wire log) and `wsprobe load` run
 against each behaviour; their stdout and stderr must hold no ESC or BEL byte,
 and report.json none either. If the escaping is removed, the bytes pass
 straight through and these checks fail."""
-import base64
-import hashlib
 import os
 import socket
 import subprocess
@@ -18,76 +16,43 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import WSPROBE, Results, free_port  # noqa: E402
+from harness_util import WSPROBE, Results, free_port, read_head, upgrade  # noqa: E402
+from serve_wire import frame  # noqa: E402
 
 EVIL = b"\x1b[2J\x1b]0;pwned\x07\x07"
 # A C1 CSI (U+009B, valid UTF-8) and a right-to-left override (U+202E): in
 # the close reason and the message they are shown as \u{9B} and \u{202E}, the
 # one terminal form the harness and the reports share.
 EVIL_C1 = b"\xc2\x9b2J\xe2\x80\xae"
-GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-
-def frame(op, payload):
-    n = len(payload)
-    head = bytes([0x80 | op])
-    if n < 126:
-        head += bytes([n])
-    else:
-        head += bytes([126, n >> 8, n & 0xFF])
-    return head + payload
-
-
-def read_head(conn):
-    data = b""
-    while b"\r\n\r\n" not in data and len(data) < 65536:
-        chunk = conn.recv(4096)
-        if not chunk:
-            return None
-        data += chunk
-    return data
-
-
-def accept_value(head):
-    for line in head.split(b"\r\n"):
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"sec-websocket-key":
-            return base64.b64encode(hashlib.sha1(value.strip() + GUID).digest())
-    return b""
-
-
-def upgrade(conn, head, extra=b""):
-    conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                 b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept_value(head) +
-                 b"\r\n" + extra + b"\r\n")
 
 
 def handle(conn, mode):
+    """One connection; read_head and upgrade (harness_util) read the request
+    head, and raise OSError when the client leaves before its end."""
     conn.settimeout(5)
     try:
-        head = read_head(conn)
-        if head is None:
-            return
         if mode == "close-reason":
-            upgrade(conn, head)
+            upgrade(conn)
             conn.recv(65536)  # whatever the client sends first
-            conn.sendall(frame(0x8, b"\x03\xe8" + b"bye " + EVIL_C1 + EVIL))
+            conn.sendall(frame(0x8, b"\x03\xe8" + b"bye " + EVIL_C1 + EVIL, mask=False))
             conn.recv(65536)
         elif mode == "message":
-            upgrade(conn, head)
+            upgrade(conn)
             for _ in range(50):
                 if not conn.recv(65536):
                     break
-                conn.sendall(frame(0x1, b"echo? " + EVIL_C1 + EVIL))
+                conn.sendall(frame(0x1, b"echo? " + EVIL_C1 + EVIL, mask=False))
         elif mode == "server-header":
-            upgrade(conn, head, b"Server: evil " + EVIL + b"\r\n")
+            upgrade(conn, "Server: evil " + EVIL.decode("latin-1") + "\r\n")
             conn.recv(65536)
         elif mode == "status-403":
+            read_head(conn)
             body = b"forbidden " + EVIL
             conn.sendall(b"HTTP/1.1 403 Forbidden " + EVIL + b"\r\nServer: evil " + EVIL +
                          b"\r\nContent-Type: text/plain\r\nContent-Length: " +
                          str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
         elif mode == "403-body":  # a well-formed refusal: only the body is hostile
+            read_head(conn)
             body = b"forbidden " + EVIL
             conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: " +
                          str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
