@@ -297,6 +297,21 @@ def check_report(url, *args, timeout=120, wire_logs="not-ok", missing_ok=False, 
     return (p, cases, report) if whole else (p, cases)
 
 
+def baseline_ids(path, timing=None):
+    """Case ids of a baseline file (tests/baselines/*.txt), in file order: one
+    per line, '#' starts a comment. Entries whose line says
+    (timing-dependent) are added to the set `timing` too, when given."""
+    ids = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            i = line.split("#", 1)[0].strip()
+            if i:
+                ids.append(i)
+                if timing is not None and "(timing-dependent)" in line:
+                    timing.add(i)
+    return ids
+
+
 def user_cases(tmp, name, section, cases, title=None, ensure_ascii=True):
     """A --cases-dir, tmp/name, holding `cases` as section `section` in
     <section>.json, titled `title` (the directory's name when None); another

@@ -19,8 +19,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import (PEERS, ROOT, Proc, Results, check_report, free_port,  # noqa: E402
-                          node_echo, python_echo, serve)
+from harness_util import (PEERS, ROOT, Proc, Results, baseline_ids, check_report,  # noqa: E402
+                          free_port, node_echo, python_echo, serve)
 
 BADSERVER = os.path.join(PEERS, "badserver")
 FAMILY = "12,13,14"
@@ -126,13 +126,7 @@ def committed_baseline(name):
     """The compression entries (12-14) of the peer's committed baseline file,
     which test_check_servers.py leaves to this test."""
     path = os.path.join(ROOT, "tests", "baselines", BASELINE_FILES[name])
-    ids = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            i = line.split("#", 1)[0].strip()
-            if i and i.split(".")[0] in ("12", "13", "14"):
-                ids.append(i)
-    return ids
+    return [i for i in baseline_ids(path) if i.split(".")[0] in ("12", "13", "14")]
 
 
 def peer(r, name, start, deviations):

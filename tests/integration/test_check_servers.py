@@ -13,24 +13,13 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import (ROOT, Results, check_report, free_port, node_echo,  # noqa: E402
-                          python_echo, serve)
+from harness_util import (ROOT, Results, baseline_ids, check_report, free_port,  # noqa: E402
+                          node_echo, python_echo, serve)
 
 BASELINES = os.path.join(ROOT, "tests", "baselines")
 # Every section of the catalogue runs, the slow 9.x too.
 ALL_SECTIONS = {"0", "1", "2", "3", "4", "5", "6", "7", "9", "10", "12", "13", "14"}
 COMPRESSION = {"12", "13", "14"}
-
-
-def baseline_ids(path):
-    """Case ids of a baseline file: one per line, '#' starts a comment."""
-    ids = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.split("#", 1)[0].strip()
-            if line:
-                ids.append(line)
-    return ids
 
 
 def failed_ids(report):

@@ -33,7 +33,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import ROOT, WSPROBE, Proc, Results, free_port  # noqa: E402
+from harness_util import ROOT, WSPROBE, Proc, Results, baseline_ids, free_port  # noqa: E402
 from load_util import load, msgs  # noqa: E402
 
 LWS = "/usr/bin/libwebsockets-test-server"
@@ -61,20 +61,6 @@ TIMING_REASONS = ("server did not close TCP within", "frames after its close fra
 # a 100-byte text message at once); messages over ~4 KiB (cut into
 # 4082-4088-byte text messages).
 NOT_FOR_MIRROR = "1.3.7,1.3.8,5.25,7.1.5,6.1.2,7.2.3,7.2.8,0.1.3,0.1.4,0.1.9,0.1.15,0.8.4,1.1.6,1.1.7,1.1.8,1.2.1,1.2.2,1.2.3,1.2.4,1.2.5,1.2.6,1.2.7,1.2.8,1.4.1,1.4.2,1.4.3,1.4.4,1.4.5,1.4.6,1.4.7,1.5.3,1.5.4,1.5.5,1.5.6,1.5.7,1.5.8,1.5.9,1.5.10,1.5.11,1.5.12,1.5.13,1.5.14,1.5.15,1.5.16,1.8.2,1.8.3,3.4,4.3.1,4.3.10,5.3,5.4,5.5,5.6,5.7,5.8,5.19,5.20,5.21,5.26,5.27,5.28.1,5.28.2,5.28.3,5.28.4,5.28.5,5.28.6,5.28.7,5.28.9,5.28.10,5.28.11,5.28.12,5.28.13,5.28.14,5.28.15,5.28.16,5.30,5.31,5.32,5.34,6.1.3,6.2.2,6.2.3,6.2.4,6.3.2,6.4.1,6.4.2,6.4.3,6.4.4,6.24.1,6.24.2,6.24.3,6.24.4,6.24.5,6.24.6,6.24.7,6.24.8,6.24.9,6.24.10,6.26.1,6.26.2,6.26.3,6.26.4,6.26.5,6.26.6,6.27.2,6.28.1,6.28.2,6.28.3,6.28.4,6.28.5,7.1.6,10.1.1,10.2.1,10.2.2,10.2.3,10.2.4,10.2.5,10.2.6,10.2.7,10.3.1,10.3.2,10.3.3,10.4.1,10.4.2,10.4.3,10.4.4,10.5.1,10.5.2,10.5.3,10.6.1,10.6.2,14.4.1"
-
-
-def baseline_ids(path, timing=None):
-    """Ids of the baseline; entries whose comment says (timing-dependent) go
-    to `timing` too: they fail on most runs, not all (see the comment)."""
-    ids = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            i = line.split("#", 1)[0].strip()
-            if i:
-                ids.append(i)
-                if timing is not None and "(timing-dependent)" in line:
-                    timing.add(i)
-    return ids
 
 
 def failed_ids(cases):
