@@ -157,6 +157,33 @@ def autobahn_case_file_errors(folder, agent, entry, case):
     return errs
 
 
+def autobahn_agent_errors(folder, agent, cases, report, files=None):
+    """One agent's entries of an index.json in `folder` ({id: entry}, as
+    `cases`) against the report.json it was made from: the same ids in the
+    same order, Autobahn's keys, the verdicts, close code and an integer
+    duration of each case, and each reportfile a case file in `folder` that
+    agrees with the case. Each reportfile is added to the set `files` when
+    given (to see that none is shared). Returns a list of problems."""
+    errs = []
+    if list(cases) != [c["id"] for c in report["cases"]]:
+        errs.append(f"{agent}: case ids differ from report.json")
+    for c in report["cases"]:
+        e = cases.get(c["id"], {})
+        if set(e) != {"behavior", "behaviorClose", "duration", "remoteCloseCode", "reportfile"}:
+            errs.append(f"{c['id']}: keys {sorted(e)}")
+            continue
+        if e["behavior"] != c["verdict"] or e["behaviorClose"] != c["close_verdict"]:
+            errs.append(f"{c['id']}: verdicts {e['behavior']}/{e['behaviorClose']}")
+        if e["remoteCloseCode"] != c["close"]["server_code"]:
+            errs.append(f"{c['id']}: remoteCloseCode {e['remoteCloseCode']}")
+        if not isinstance(e["duration"], int):
+            errs.append(f"{c['id']}: duration {e['duration']!r}")
+        if files is not None:
+            files.add(e["reportfile"])
+        errs += autobahn_case_file_errors(folder, agent, e, c)
+    return errs
+
+
 def autobahn_errors(index_path, report):
     """index.json has Autobahn's shape and agrees with report.json; every
     reportfile is a case file next to it."""
@@ -169,22 +196,8 @@ def autobahn_errors(index_path, report):
     want_agent = report.get("agent") or report["target"]
     if agent != want_agent:
         errs.append(f"agent {agent!r} != {want_agent!r}")
-    if list(cases) != [c["id"] for c in report["cases"]]:
-        errs.append("case ids differ from report.json")
     files = set()
-    for c in report["cases"]:
-        e = cases.get(c["id"], {})
-        if set(e) != {"behavior", "behaviorClose", "duration", "remoteCloseCode", "reportfile"}:
-            errs.append(f"{c['id']}: keys {sorted(e)}")
-            continue
-        if e["behavior"] != c["verdict"] or e["behaviorClose"] != c["close_verdict"]:
-            errs.append(f"{c['id']}: verdicts {e['behavior']}/{e['behaviorClose']}")
-        if e["remoteCloseCode"] != c["close"]["server_code"]:
-            errs.append(f"{c['id']}: remoteCloseCode {e['remoteCloseCode']}")
-        if not isinstance(e["duration"], int):
-            errs.append(f"{c['id']}: duration {e['duration']!r}")
-        files.add(e["reportfile"])
-        errs += autobahn_case_file_errors(os.path.dirname(index_path), agent, e, c)
+    errs += autobahn_agent_errors(os.path.dirname(index_path), agent, cases, report, files)
     if len(files) != len(report["cases"]):
         errs.append(f"{len(files)} distinct reportfiles for {len(report['cases'])} cases")
     return errs[:20]
