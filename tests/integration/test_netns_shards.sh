@@ -270,7 +270,18 @@ ports() {
     ip netns exec "$NS_SRV" "$WSPROBE" serve --host 10.123.0.1 --port 9003 --threads 1 \
         2>"$TMP/serve2.log" &
     SERVER_PID=$!
-    sleep 0.5
+    # Wait (bounded, REACH_S s) until it listens: the server's namespace shows
+    # the listening socket. No test connection, so no ephemeral port of the
+    # client namespace is spent on it before the kernel's count below.
+    end=$(($(date +%s) + REACH_S))
+    until ip netns exec "$NS_SRV" ss -Htln "( sport = :9003 )" | grep -q .; do
+        if ! kill -0 "$SERVER_PID" 2>/dev/null || [ "$(date +%s)" -ge "$end" ]; then
+            echo "      | serve on 10.123.0.1:9003 not listening after ${REACH_S} s"
+            sed 's/^/      | serve2.log: /' "$TMP/serve2.log" | tail -n 5
+            return 1
+        fi
+        sleep 0.05
+    done
     kernel=$(ip netns exec "$ns" /usr/bin/python3 - <<'EOF2'
 import socket, struct
 # As wsprobe does: the port is picked at connect (IP_BIND_ADDRESS_NO_PORT), and
