@@ -13,6 +13,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -157,7 +158,16 @@ def interrupt_tests(r, tmp):
     cdir = user_cases(tmp, "slowcases", "93", cases, title="slow")
 
     def start(sig_plan, rep):
-        srv = RawServer(echo_unless_slow)
+        # The plan's delays count from the first connection: by then the run
+        # has begun and its signal handlers are in place (on a loaded machine
+        # loading the catalogue under ASan can take over a second, and a
+        # signal before that kills wsprobe the default way).
+        began = threading.Event()
+
+        def behave(srv, c):
+            began.set()
+            echo_unless_slow(srv, c)
+        srv = RawServer(behave)
         args = [WSPROBE, "check", srv.url, "--cases-dir", cdir, "--cases", "93", "-j", "2"]
         if rep:
             args += ["--report", rep]
@@ -165,6 +175,7 @@ def interrupt_tests(r, tmp):
         p = subprocess.Popen(args, cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, errors="replace")
         try:
+            began.wait(30)
             for delay, sig in sig_plan:
                 time.sleep(delay)
                 p.send_signal(sig)
