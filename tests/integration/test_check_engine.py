@@ -5,11 +5,14 @@ oversized replies as events, RSV bits on compressed continuations, extension
 parameter patterns, offer hints honoured by our compressor, and {i} in repeats."""
 import os
 import re
+import struct
 import sys
 import tempfile
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness_util import Results, check_report, free_port, serve, user_cases  # noqa: E402
+from harness_util import (RawServer, Results, check_report, free_port, read_exact,  # noqa: E402
+                          serve, upgrade, user_cases)
 
 
 def check(url, *args, wire_logs="not-ok"):
@@ -18,73 +21,31 @@ def check(url, *args, wire_logs="not-ok"):
     return check_report(url, *args, timeout=120, wire_logs=wire_logs, missing_ok=True)
 
 
-def fresh_inflater_server(port_holder, stop):
+def fresh_inflater(srv, c):
     """Accepts permessage-deflate without parameters, then inflates every
     message with a fresh zlib context (as a client that offered
     client_no_context_takeover promised) and echoes it uncompressed; a message
     it cannot inflate gets close 1007."""
-    import base64, hashlib, socket, struct, threading, zlib
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(8)
-    srv.settimeout(0.2)
-    port_holder.append(srv.getsockname()[1])
-
-    def exact(c, n):
-        b = b""
-        while len(b) < n:
-            d = c.recv(n - len(b))
-            if not d:
-                raise OSError("eof")
-            b += d
-        return b
-
-    def conn(c):
-        try:
-            buf = b""
-            while b"\r\n\r\n" not in buf:
-                buf += c.recv(4096)
-            key = [l.split(":", 1)[1].strip() for l in buf.decode().split("\r\n")
-                   if l.lower().startswith("sec-websocket-key:")][0]
-            acc = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
-                                                .encode()).digest()).decode()
-            c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                       "Connection: Upgrade\r\nSec-WebSocket-Extensions: permessage-deflate\r\n"
-                       f"Sec-WebSocket-Accept: {acc}\r\n\r\n").encode())
-            while True:
-                h = exact(c, 2)
-                op, n = h[0] & 15, h[1] & 127
-                if n == 126:
-                    n = struct.unpack("!H", exact(c, 2))[0]
-                elif n == 127:
-                    n = struct.unpack("!Q", exact(c, 8))[0]
-                k = exact(c, 4)
-                data = bytes(b ^ k[i % 4] for i, b in enumerate(exact(c, n)))
-                if op == 8:
-                    c.sendall(bytes([0x88, len(data)]) + data)
-                    return
-                if h[0] & 0x40:
-                    try:
-                        data = zlib.decompressobj(-15).decompress(data + b"\0\0\xff\xff")
-                    except zlib.error:
-                        c.sendall(bytes([0x88, 2]) + struct.pack("!H", 1007))
-                        return
-                c.sendall(bytes([0x80 | op, len(data)]) + data)
-        except (OSError, IndexError):
-            pass
-        finally:
-            c.close()
-
-    def loop():
-        while not stop:
+    upgrade(c, "Sec-WebSocket-Extensions: permessage-deflate\r\n")
+    while True:
+        h = read_exact(c, 2)
+        op, n = h[0] & 15, h[1] & 127
+        if n == 126:
+            n = struct.unpack("!H", read_exact(c, 2))[0]
+        elif n == 127:
+            n = struct.unpack("!Q", read_exact(c, 8))[0]
+        k = read_exact(c, 4)
+        data = bytes(b ^ k[i % 4] for i, b in enumerate(read_exact(c, n)))
+        if op == 8:
+            c.sendall(bytes([0x88, len(data)]) + data)
+            return
+        if h[0] & 0x40:
             try:
-                c, _ = srv.accept()
-            except OSError:
-                continue
-            threading.Thread(target=conn, args=(c,), daemon=True).start()
-        srv.close()
-    threading.Thread(target=loop, daemon=True).start()
+                data = zlib.decompressobj(-15).decompress(data + b"\0\0\xff\xff")
+            except zlib.error:
+                c.sendall(bytes([0x88, 2]) + struct.pack("!H", 1007))
+                return
+        c.sendall(bytes([0x80 | op, len(data)]) + data)
 
 
 def main():
@@ -180,8 +141,7 @@ def main():
                 (c.get("verdict"), c.get("reason"), texts))
     # 1f: our offer's client_no_context_takeover binds our compressor even
     # when the response leaves it out
-    ports, stop = [], []
-    fresh_inflater_server(ports, stop)
+    srv = RawServer(fresh_inflater)
     ud = user_cases(tmp, "hints", "95", [
         {"id": "95.8", "title": "offered no context takeover, response silent", "rfc": "7692 §7.1.1.2",
          "steps": [
@@ -189,8 +149,8 @@ def main():
              {"send": {"op": "text", "compress": True, "count": 3,
                        "payload": "the same sentence, three times over, the same sentence"}},
              {"expect": {"echo": 3}}]}])
-    p, cs = check(f"ws://127.0.0.1:{ports[0]}/", "--cases-dir", ud, "--cases", "95.8")
-    stop.append(1)
+    p, cs = check(srv.url, "--cases-dir", ud, "--cases", "95.8")
+    srv.close()
     c = cs.get("95.8", {})
     r.check("client_no_context_takeover offered: each message compressed on its own",
             c.get("verdict") == "OK", (c.get("verdict"), c.get("reason")))
